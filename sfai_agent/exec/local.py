@@ -1,0 +1,248 @@
+"""The local Executor: argv-only subprocesses and direct, bounded file access."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import stat as stat_mod
+import time
+
+from sfai_agent.exec.base import (
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    DirEntry,
+    ExecutorError,
+    FileStat,
+    FsUsage,
+    TailResult,
+)
+
+_TAIL_BLOCK = 65_536
+_READ_CHUNK = 65_536
+
+
+def _kind(mode: int) -> str:
+    if stat_mod.S_ISREG(mode):
+        return "file"
+    if stat_mod.S_ISDIR(mode):
+        return "dir"
+    if stat_mod.S_ISLNK(mode):
+        return "symlink"
+    return "other"
+
+
+def _os_error(path: str, exc: OSError) -> ExecutorError:
+    if isinstance(exc, FileNotFoundError):
+        return ExecutorError("not_found", f"{path}: no such file or directory")
+    if isinstance(exc, PermissionError):
+        return ExecutorError(
+            "permission_denied",
+            f"{path}: permission denied",
+            "run sfai (or sfai-agent) as a user in the 'adm' group, or as root",
+        )
+    if isinstance(exc, IsADirectoryError):
+        return ExecutorError("invalid_argument", f"{path}: is a directory")
+    return ExecutorError("unavailable", f"{path}: {exc.strerror or exc}")
+
+
+async def _read_capped(stream: asyncio.StreamReader | None, cap: int) -> tuple[bytes, bool]:
+    """Read a pipe to EOF, keeping at most ``cap`` bytes; keep draining so the child never
+    blocks on a full pipe."""
+    if stream is None:
+        return b"", False
+    kept = bytearray()
+    truncated = False
+    while chunk := await stream.read(_READ_CHUNK):
+        room = cap - len(kept)
+        if room > 0:
+            kept += chunk[:room]
+        if len(chunk) > room:
+            truncated = True
+    return bytes(kept), truncated
+
+
+def tail_lines(path: str, lines: int, max_bytes: int) -> TailResult:
+    """Read the last ``lines`` lines of ``path`` block by block from the end."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            position = size
+            buffer = b""
+            # A trailing newline ends the last line; it does not start a new one.
+            wanted_newlines = lines + 1
+            while position > 0 and buffer.count(b"\n") < wanted_newlines:
+                if size - position >= max_bytes:
+                    break
+                step = min(_TAIL_BLOCK, position, max_bytes - (size - position))
+                position -= step
+                handle.seek(position)
+                buffer = handle.read(step) + buffer
+    except OSError as exc:
+        raise _os_error(path, exc) from exc
+    text = buffer.decode("utf-8", errors="replace")
+    all_lines = text.splitlines()
+    # The first line is partial when we stopped before the start of the file.
+    if position > 0 and all_lines:
+        all_lines = all_lines[1:]
+    kept = all_lines[-lines:] if lines > 0 else []
+    return TailResult(
+        path=path,
+        lines=kept,
+        size_bytes=size,
+        bytes_read=len(buffer),
+        truncated=position > 0 or len(all_lines) > len(kept),
+    )
+
+
+class LocalExecutor:
+    """Runs on the machine this process runs on."""
+
+    name = "local"
+
+    def __init__(self, *, base_env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if base_env is None else base_env)
+        # Parsable, untranslated output from every command.
+        env.update({"LC_ALL": "C", "LANG": "C", "SYSTEMD_PAGER": "", "PAGER": "cat"})
+        env.pop("SYSTEMD_COLORS", None)
+        self._env = env
+
+    async def run(
+        self,
+        argv: list[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        stdin: bytes | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
+        if not argv or not all(isinstance(part, str) for part in argv):
+            raise ExecutorError("invalid_argument", "a command is a non-empty list of strings")
+        if any("\x00" in part for part in argv):
+            raise ExecutorError("invalid_argument", "command arguments cannot contain NUL bytes")
+        program = argv[0]
+        resolved = program if os.sep in program else shutil.which(program, path=self._env.get("PATH"))
+        if resolved is None or not os.access(resolved, os.X_OK):
+            raise ExecutorError(
+                "not_found",
+                f"'{program}' is not installed on this host",
+                f"install the package that provides '{program}'",
+            )
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            resolved,
+            *argv[1:],
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**self._env, **(env or {})},
+            start_new_session=True,
+        )
+        if stdin is not None and process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                process.stdin.write(stdin)
+                await process.stdin.drain()
+            process.stdin.close()
+        gathered = asyncio.gather(
+            _read_capped(process.stdout, max_output),
+            _read_capped(process.stderr, max_output),
+            process.wait(),
+        )
+        try:
+            (out, out_cut), (err, err_cut), returncode = await asyncio.wait_for(gathered, timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                await process.wait()
+            raise ExecutorError(
+                "timeout",
+                f"'{' '.join(argv[:3])}' did not finish within {timeout:g}s and was stopped",
+            ) from None
+        return CommandResult(
+            argv=tuple(argv),
+            returncode=returncode,
+            stdout=out.decode("utf-8", errors="replace"),
+            stderr=err.decode("utf-8", errors="replace"),
+            duration_s=time.monotonic() - started,
+            truncated=out_cut or err_cut,
+        )
+
+    async def which(self, program: str) -> str | None:
+        return shutil.which(program, path=self._env.get("PATH"))
+
+    async def read_file(self, path: str, *, max_bytes: int = DEFAULT_MAX_OUTPUT) -> bytes:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(max_bytes)
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+
+    async def read_tail(
+        self, path: str, *, lines: int, max_bytes: int = DEFAULT_MAX_OUTPUT
+    ) -> TailResult:
+        return tail_lines(path, lines, max_bytes)
+
+    async def stat(self, path: str, *, follow_symlinks: bool = False) -> FileStat:
+        try:
+            info = os.stat(path, follow_symlinks=follow_symlinks)
+            target = os.readlink(path) if stat_mod.S_ISLNK(info.st_mode) else None
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+        return FileStat(
+            path=path,
+            kind=_kind(info.st_mode),
+            size_bytes=info.st_size,
+            mtime=info.st_mtime,
+            mode=stat_mod.S_IMODE(info.st_mode),
+            uid=info.st_uid,
+            inode=info.st_ino,
+            device=info.st_dev,
+            link_target=target,
+        )
+
+    async def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    async def list_dir(self, path: str, *, limit: int = 10_000) -> list[DirEntry]:
+        entries: list[DirEntry] = []
+        try:
+            with os.scandir(path) as iterator:
+                for entry in iterator:
+                    if len(entries) >= limit:
+                        break
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    entries.append(
+                        DirEntry(
+                            name=entry.name,
+                            path=entry.path,
+                            kind=_kind(info.st_mode),
+                            size_bytes=info.st_size,
+                            mtime=info.st_mtime,
+                        )
+                    )
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+        return entries
+
+    async def fs_usage(self, path: str) -> FsUsage:
+        try:
+            vfs = os.statvfs(path)
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+        size = vfs.f_blocks * vfs.f_frsize
+        free_for_users = vfs.f_bavail * vfs.f_frsize
+        used = (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
+        return FsUsage(
+            size_bytes=size,
+            used_bytes=used,
+            free_bytes=free_for_users,
+            inodes_total=vfs.f_files,
+            inodes_used=vfs.f_files - vfs.f_ffree,
+        )

@@ -1,0 +1,1 @@
+"""Policy: what a tool call may touch. Enforced where the tool runs."""

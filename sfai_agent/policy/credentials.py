@@ -1,0 +1,75 @@
+"""Credential locations no tool ever reads, lists or changes.
+
+The list is deliberately broad: a false refusal costs a sentence of explanation,
+a leaked key costs a server.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+
+CREDENTIAL_DIRS: tuple[str, ...] = (
+    "/etc/ssl/private",
+    "/etc/letsencrypt/archive",
+    "/etc/letsencrypt/keys",
+    "/etc/letsencrypt/accounts",
+    "/etc/sfai-agent",
+    "/root/.ssh",
+    "/root/.gnupg",
+    "/root/.aws",
+    "/root/.config/gcloud",
+    "/root/.kube",
+    "/root/.docker",
+)
+CREDENTIAL_FILES: tuple[str, ...] = (
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/ssh/ssh_host_*_key",
+    "/etc/security/opasswd",
+)
+CREDENTIAL_PATH_PARTS: tuple[str, ...] = (".ssh", ".gnupg", ".aws", ".kube", ".docker", ".azure")
+CREDENTIAL_NAME_GLOBS: tuple[str, ...] = (
+    "*.key",
+    "*.pem",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    "id_dsa*",
+    ".env",
+    ".env.*",
+    "*.env",
+    ".netrc",
+    ".pgpass",
+    ".my.cnf",
+    ".git-credentials",
+    "credentials",
+    "credentials.json",
+    "service-account*.json",
+    "*.kdbx",
+    "htpasswd",
+    ".htpasswd",
+    "privkey*",
+)
+
+
+def is_credential_path(path: str) -> bool:
+    """True when ``path`` (already resolved, absolute) names a credential or sits under one."""
+    normalized = posixpath.normpath(path)
+    for directory in CREDENTIAL_DIRS:
+        if normalized == directory or normalized.startswith(directory + "/"):
+            return True
+    if any(fnmatch.fnmatchcase(normalized, pattern) for pattern in CREDENTIAL_FILES):
+        return True
+    parts = normalized.split("/")
+    if any(part in CREDENTIAL_PATH_PARTS for part in parts[:-1]):
+        return True
+    name = parts[-1]
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in CREDENTIAL_NAME_GLOBS)

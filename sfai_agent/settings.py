@@ -1,0 +1,45 @@
+"""Settings the tools obey on a host: roots, binaries, bounds.
+
+On the operator's machine they come from the ``[tools]`` table of sfai's config;
+inside ``sfai-agent`` from the agent's own policy file. Defaults suit a typical
+Debian/Ubuntu VPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    log_roots: tuple[str, ...] = ("/var/log",)
+    """Directories whose files ``get_logs`` may read by absolute path."""
+    nginx_conf: str = ""
+    """nginx's main config file; empty: the running master's ``-c``, else /etc/nginx/nginx.conf."""
+    nginx_binary: str = "nginx"
+    supervisor_config: str = ""
+    """supervisord's config; empty: supervisorctl's own search (/etc/supervisor/...)."""
+    service_managers: tuple[str, ...] = ("systemd", "supervisor", "pm2", "docker")
+    """Which service managers to look for, in this order."""
+    command_timeout_s: float = 10.0
+    tool_timeout_s: float = 30.0
+    max_result_chars: int = 60_000
+    """Cap on a tool result's size before it reaches a model or a screen."""
+    disk_scan_max_depth: int = 3
+    disk_scan_max_entries: int = 200_000
+    disk_scan_time_s: float = 5.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> AgentSettings:
+        """Build from a config table, ignoring unknown keys (they are reported by the loader)."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            if key in ("log_roots", "service_managers") and isinstance(value, list):
+                value = tuple(str(v) for v in value)
+            values[key] = value
+        return cls(**values)

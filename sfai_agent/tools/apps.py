@@ -1,0 +1,1 @@
+"""Tools of the apps family (being written)."""

@@ -1,0 +1,81 @@
+"""The one path every tool call takes: look up, validate, run bounded, report."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sfai_agent.exec.base import ExecutorError
+from sfai_agent.tools.base import JSON, Tool, ToolContext, ToolError
+from sfai_agent.tools.bounds import bound_result
+from sfai_agent.tools.catalog import load_catalog
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+
+@cache
+def _validator(tool_name: str) -> Validator:
+    from jsonschema import Draft202012Validator
+
+    tool = load_catalog()[tool_name]
+    return Draft202012Validator(tool.spec.input_schema)
+
+
+def _describe_schema_error(error: Any) -> str:
+    where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown argument(s)")
+    if error.validator == "required":
+        return f"missing required argument: {error.message.split(' ')[0]}"
+    prefix = f"argument '{where}': " if where else ""
+    return prefix + str(error.message)
+
+
+def validate_arguments(tool: Tool, arguments: object) -> JSON:
+    if not isinstance(arguments, dict):
+        raise ToolError("invalid_argument", "tool arguments must be a JSON object")
+    errors = sorted(_validator(tool.name).iter_errors(arguments), key=lambda e: list(e.path))
+    if errors:
+        raise ToolError(
+            "invalid_argument",
+            f"{tool.name}: " + "; ".join(_describe_schema_error(e) for e in errors[:3]),
+            f"see the input schema: sfai tools list --json (tool {tool.name})",
+        )
+    return arguments
+
+
+def find_tool(name: object) -> Tool:
+    catalog = load_catalog()
+    if isinstance(name, str) and name in catalog:
+        return catalog[name]
+    close = difflib.get_close_matches(str(name), list(catalog), n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "list them with: sfai tools list"
+    raise ToolError("unknown_tool", f"there is no tool named {str(name)[:80]!r}", hint)
+
+
+async def call_tool(name: str, arguments: object, context: ToolContext) -> JSON:
+    """Run a tool by name. Never raises: failures are ``{"ok": false, "error": ...}`` results."""
+    try:
+        tool = find_tool(name)
+        checked = validate_arguments(tool, arguments)
+        result = await asyncio.wait_for(
+            tool.implementation(context, checked), context.settings.tool_timeout_s
+        )
+    except ToolError as exc:
+        return exc.as_result()
+    except ExecutorError as exc:
+        return ToolError.from_executor(exc).as_result()
+    except TimeoutError:
+        return ToolError(
+            "timeout",
+            f"{name} did not finish within {context.settings.tool_timeout_s:g}s",
+            "try a narrower request (a smaller path, fewer lines)",
+        ).as_result()
+    except Exception as exc:  # a bug in a tool must not take the session down
+        return ToolError("internal", f"{name} failed: {type(exc).__name__}: {exc}").as_result()
+    result.setdefault("ok", True)
+    result = {"ok": result.pop("ok"), "summary": result.pop("summary", ""), **result}
+    return bound_result(result, context.settings.max_result_chars)

@@ -1,0 +1,1 @@
+"""Tools of the services family (being written)."""
