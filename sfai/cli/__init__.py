@@ -1,0 +1,1 @@
+"""The ``sfai`` command line (Typer). Heavy imports happen inside commands."""

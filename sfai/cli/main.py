@@ -1,0 +1,41 @@
+"""The ``sfai`` entry point. Only Typer is imported here: ``sfai --help`` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from sfai import __version__
+from sfai.cli import check_cmd, config_cmd, tools_cmd
+
+app = typer.Typer(
+    name="sfai",
+    help="ServerFlow's AI sysadmin: diagnose a Linux server with safe, read-only tools.",
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(tools_cmd.app, name="tools")
+app.add_typer(config_cmd.app, name="config")
+app.command("check")(check_cmd.check)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sfai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """With no command: a health check of this host and a short tour."""
+    if ctx.invoked_subcommand is None:
+        from sfai.cli.welcome import welcome
+
+        welcome()
+
+
+def main() -> None:
+    app()

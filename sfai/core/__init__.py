@@ -1,0 +1,1 @@
+"""The core: no Textual, no Rich (a test enforces it), usable from any front end."""
