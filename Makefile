@@ -53,6 +53,7 @@ test: setup system-deps lint typecheck
 
 docs: setup
 	$(BIN)/python -m sfai_agent.tools.docs > docs/tools.md
+	$(BIN)/python -m sfai.core.config_doc docs/configuration.md
 
 bench: setup system-deps
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -190,7 +190,10 @@ async def _from_proc(ctx: ToolContext) -> list[Process]:
         if time.monotonic() > deadline:
             break
         batch = await asyncio.gather(
-            *(_one_from_proc(ctx, pid, users, mem_total_kb, uptime_s) for pid in pids[start : start + 64])
+            *(
+                _one_from_proc(ctx, pid, users, mem_total_kb, uptime_s)
+                for pid in pids[start : start + 64]
+            )
         )
         processes.extend(p for p in batch if p is not None)
     return processes

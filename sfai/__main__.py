@@ -1,0 +1,3 @@
+from sfai.cli.main import main
+
+main()

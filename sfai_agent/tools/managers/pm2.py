@@ -1,0 +1,112 @@
+"""PM2 (Node.js process manager), through ``pm2 jlist``: one JSON array with status,
+pid, start time, restart counter, exit code, working directory and log file paths.
+
+Logs are the files PM2 writes (``pm_out_log_path``, ``pm_err_log_path``), read with the
+executor's bounded tail rather than ``pm2 logs``, which follows forever.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sfai_agent.exec.base import ExecutorError
+from sfai_agent.tools.base import ToolContext
+from sfai_agent.tools.managers import (
+    ManagerProbe,
+    ServiceRecord,
+    first_line,
+    iso_utc,
+    now,
+    run,
+    unavailable,
+)
+
+NAME = "pm2"
+_STATES = {
+    "online": "running",
+    "launching": "starting",
+    "errored": "failed",
+    "waiting restart": "failed",
+    "stopped": "stopped",
+    "stopping": "stopped",
+    "one-launch-status": "stopped",
+}
+
+
+def _json_array(output: str) -> list[dict[str, Any]]:
+    """The JSON array in ``pm2 jlist`` output (PM2 may print notices around it)."""
+    start, end = output.find("["), output.rfind("]")
+    if start < 0 or end < start:
+        raise ValueError(f"no JSON list in pm2 jlist output: {first_line(output)!r}")
+    data = json.loads(output[start : end + 1])
+    if not isinstance(data, list):
+        raise ValueError("pm2 jlist did not return a list")
+    return [item for item in data if isinstance(item, dict)]
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_jlist(output: str, at: float) -> list[ServiceRecord]:
+    records: list[ServiceRecord] = []
+    for proc in _json_array(output):
+        env = proc.get("pm2_env")
+        if not isinstance(env, dict):
+            env = {}
+        raw = str(env.get("status", "unknown"))
+        state = _STATES.get(raw, "unknown")
+        record = ServiceRecord(
+            name=str(proc.get("name", "")),
+            manager=NAME,
+            state=state,
+            raw_state=raw,
+            description=str(env.get("pm_exec_path") or ""),
+            restarts=_int(env.get("restart_time")),
+        )
+        pid = _int(proc.get("pid"))
+        record.pid = pid if pid else None
+        started_ms = _int(env.get("pm_uptime"))
+        if state == "running" and started_ms:
+            record.since = iso_utc(started_ms / 1000)
+            record.uptime_s = max(int(at - started_ms / 1000), 0)
+        elif state != "starting":
+            record.exit_code = _int(env.get("exit_code"))
+        for key, detail in (
+            ("pm_cwd", "cwd"),
+            ("pm_out_log_path", "out_log"),
+            ("pm_err_log_path", "err_log"),
+            ("pm_id", "pm_id"),
+            ("namespace", "namespace"),
+            ("exec_mode", "exec_mode"),
+        ):
+            if env.get(key) not in (None, ""):
+                record.details[detail] = str(env[key])
+        if record.name:
+            records.append(record)
+    return records
+
+
+async def probe(ctx: ToolContext) -> ManagerProbe:
+    if await ctx.executor.which("pm2") is None:
+        return unavailable(NAME, "pm2 is not on PATH")
+    result = await run(ctx, ["pm2", "jlist"])
+    if not result.ok:
+        return unavailable(NAME, f"pm2 jlist failed: {first_line(result.stderr, result.stdout)}")
+    return ManagerProbe(name=NAME, available=True, records=parse_jlist(result.stdout, now()))
+
+
+async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> list[str]:
+    """The end of the app's out and error log files (errors last)."""
+    found: list[str] = []
+    for key, label in (("out_log", "stdout"), ("err_log", "stderr")):
+        path = record.details.get(key, "")
+        if not path or path == "/dev/null":
+            continue
+        try:
+            tail = await ctx.executor.read_tail(path, lines=lines, max_bytes=256_000)
+        except ExecutorError:
+            continue
+        found += [f"[{label}] {line}" for line in tail.lines if line.strip()]
+    return found[-lines:]

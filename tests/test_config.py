@@ -1,0 +1,73 @@
+"""Config: defaults, the TOML file, SFAI_* overrides, clear errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from sfai.core.config import DEFAULTS, ConfigError, config_template, load_config
+from sfai.core.paths import SfaiPaths, sfai_paths
+
+
+def paths_in(tmp_path: Path) -> SfaiPaths:
+    return SfaiPaths(config_dir=tmp_path, data_dir=tmp_path)
+
+
+def test_sfai_home_holds_config_and_database(sfai_home: Path) -> None:
+    paths = sfai_paths()
+    assert paths.config_file == sfai_home / "config.toml"
+    assert paths.database == sfai_home / "sfai.db"
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    config = load_config(paths_in(tmp_path), environ={})
+    assert config.source is None
+    assert config.tools.log_roots == ("/var/log",)
+    assert config.check.disk_warning_percent == 85.0
+
+
+def test_template_parses_and_equals_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(config_template())
+    assert tomllib.loads(config_template())["tools"]["log_roots"] == ["/var/log"]
+    from_file = load_config(paths_in(tmp_path), environ={})
+    assert from_file.as_dict() == load_config(paths_in(tmp_path / "none"), environ={}).as_dict()
+    assert set(tomllib.loads(config_template())) == set(DEFAULTS)
+
+
+def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        'model = "claude-x"\n[tools]\nlog_roots = ["/srv/logs", "/var/log"]\n[check]\ndisk_warning_percent = 70\n'
+    )
+    environ = {"SFAI_CHECK__DISK_CRITICAL_PERCENT": "80", "SFAI_PROVIDER": "offline", "SFAI_MODEL": "42"}
+    config = load_config(paths_in(tmp_path), environ=environ)
+    assert config.tools.log_roots == ("/srv/logs", "/var/log")
+    assert config.check.disk_warning_percent == 70.0
+    assert config.check.disk_critical_percent == 80.0
+    assert config.provider == "offline"
+    assert config.model == "42"
+
+
+def test_wrong_types_name_the_key(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[check]\ndisk_warning_percent = "high"\n')
+    with pytest.raises(ConfigError, match=r"check\.disk_warning_percent: expected float"):
+        load_config(paths_in(tmp_path), environ={})
+
+
+def test_broken_toml_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[check\n")
+    with pytest.raises(ConfigError, match="config.toml"):
+        load_config(paths_in(tmp_path), environ={})
+
+
+def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("colour = 1\n[check]\ndisk_warn = 3\n")
+    config = load_config(paths_in(tmp_path), environ={})
+    assert "unknown config key colour (ignored)" in config.warnings
+    assert "unknown config key check.disk_warn (ignored)" in config.warnings
+
+
+def test_unknown_provider_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="provider"):
+        load_config(paths_in(tmp_path), environ={"SFAI_PROVIDER": "gpt"})
