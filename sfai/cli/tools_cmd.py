@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import typer
@@ -64,8 +65,9 @@ def _signature(schema: dict[str, Any]) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    head, _, _ = text.partition(". ")
-    return head.rstrip(".") + "."
+    """Up to the first full stop that ends a sentence (not "e.g." or "1.5")."""
+    match = re.search(r"(?<=[a-z0-9)\]])\.\s+(?=[A-Z])", text)
+    return text[: match.start()] + "." if match else text
 
 
 @app.command("run")

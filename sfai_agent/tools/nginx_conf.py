@@ -93,6 +93,95 @@ class NginxConfig:
         return self.sources.get(file, "").splitlines()[first - 1 : last]
 
 
+# -- what some directives mean (shared by the nginx, tls and apps tools) --
+
+
+@dataclass(frozen=True)
+class Listen:
+    raw: str
+    """The directive's arguments as written: ``127.0.0.1:443 ssl http2``."""
+    address: str
+    """``*``, an IP (IPv6 without brackets), a host name, or ``unix:/path``."""
+    port: int | None
+    ssl: bool
+    default_server: bool
+
+
+def parse_listen(args: list[str]) -> Listen:
+    spec = args[0] if args else "80"
+    flags = set(args[1:])
+    address, port_text = "*", "80"
+    if spec.startswith("unix:"):
+        address, port_text = spec, ""
+    elif spec.startswith("["):
+        host, _, rest = spec[1:].partition("]")
+        address, port_text = host, rest[1:] if rest.startswith(":") else "80"
+    elif spec.isdigit():
+        port_text = spec
+    elif ":" in spec:
+        address, _, port_text = spec.rpartition(":")
+    else:
+        address = spec
+    return Listen(
+        raw=" ".join(args) or "80",
+        address=address,
+        port=int(port_text) if port_text.isdigit() else None,
+        ssl="ssl" in flags,
+        default_server=bool(flags & {"default_server", "default"}),
+    )
+
+
+def name_rank(name: str, domain: str) -> tuple[int, int] | None:
+    """How well a server_name matches ``domain``, nginx's order: exact, then the longest
+    leading wildcard (``*.x``, ``.x``), then the longest trailing one (``www.*``).
+
+    Regex names (``~...``) are never evaluated: a user's regex is not ours to run.
+    """
+    if not name or name.startswith("~"):
+        return None
+    if name == domain:
+        return (3, 0)
+    if name.startswith("*.") and domain.endswith(name[1:]):
+        return (2, len(name))
+    if name.startswith(".") and (domain == name[1:] or domain.endswith(name)):
+        return (2, len(name))
+    if name.endswith(".*") and domain.startswith(name[:-1]):
+        return (1, len(name))
+    return None
+
+
+def split_target(target: str, groups: dict[str, list[str]]) -> list[tuple[str, int | None]]:
+    """Where an upstream points: ``http://127.0.0.1:8001/x`` -> ``[("127.0.0.1", 8001)]``.
+
+    Named ``upstream`` groups expand to their servers; ``unix:`` sockets give
+    ``("unix:/path", None)``; a target built from variables cannot be resolved (port None).
+    """
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        scheme, rest = "", target
+    if rest.startswith("unix:"):
+        path = rest[5:].split(":", 1)[0] if sep else rest[5:]
+        return [("unix:" + path, None)]
+    hostport = rest.split("/", 1)[0]
+    if hostport in groups:
+        prefix = f"{scheme}://" if scheme else ""
+        return [e for server in groups[hostport] for e in split_target(prefix + server, {})]
+    if hostport.startswith("["):
+        host, _, tail = hostport[1:].partition("]")
+        port_text = tail[1:]
+    elif hostport.count(":") == 1:
+        host, port_text = hostport.split(":")
+    else:
+        host, port_text = hostport, ""
+    default = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443}.get(scheme)
+    if "$" in hostport:
+        default = None
+    return [(host, int(port_text) if port_text.isdigit() else default)]
+
+
+# -- lexer, parser, loader --
+
+
 def _unescape(raw: str) -> str:
     """Apply nginx's escapes (quote, backslash, t, r, n); any other backslash is kept."""
     out: list[str] = []
