@@ -12,12 +12,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import report, time_call, time_command  # noqa: E402
+from _timing import report, time_call, time_command
 
-from sfai.core.checks import run_checks  # noqa: E402
-from sfai.core.config import load_config  # noqa: E402
-from sfai.core.store import open_store  # noqa: E402
-from sfai.hosts.local import LocalHost  # noqa: E402
+from sfai.core.checks import run_checks
+from sfai.core.config import load_config
+from sfai.core.store import open_store
+from sfai.hosts.local import LocalHost
 
 home = tempfile.mkdtemp(prefix="sfai-bench-")
 os.environ["SFAI_HOME"] = home

@@ -12,12 +12,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import report, time_call, time_command  # noqa: E402
+from _timing import report, time_call, time_command
 
-from sfai_agent.exec import LocalExecutor  # noqa: E402
-from sfai_agent.settings import AgentSettings  # noqa: E402
-from sfai_agent.tools.base import ToolContext  # noqa: E402
-from sfai_agent.tools.runner import call_tool  # noqa: E402
+from sfai_agent.exec import LocalExecutor
+from sfai_agent.settings import AgentSettings
+from sfai_agent.tools.base import ToolContext
+from sfai_agent.tools.runner import call_tool
 
 LINE = "2026-11-24T10:15:02.123Z web-1 nginx[812]: 203.0.113.9 GET /api/orders 200 0.042s\n"
 
@@ -45,7 +45,10 @@ def main() -> None:
                 assert result["ok"] and len(result["lines"]) == 200, result
 
             report(f"get_logs last 200 lines, {size / 1024**3:.2f} GiB file", time_call(call, 200))
-        report("tail -n 200 (whole process), 4 GiB file", time_command(["tail", "-n", "200", path], runs=50))
+        report(
+            "tail -n 200 (whole process), 4 GiB file",
+            time_command(["tail", "-n", "200", path], runs=50),
+        )
     finally:
         loop.close()
         for name in os.listdir(directory):

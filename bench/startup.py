@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import report, time_command  # noqa: E402
+from _timing import report, time_command
 
 BIN = Path(sys.executable).parent
 env = {**os.environ, "SFAI_HOME": tempfile.mkdtemp(prefix="sfai-bench-")}
@@ -20,4 +20,6 @@ report("python -c pass", time_command([sys.executable, "-c", "pass"], env=env))
 report('python -c "import typer"', time_command([sys.executable, "-c", "import typer"], env=env))
 report("sfai --help", time_command([str(BIN / "sfai"), "--help"], env=env))
 report("sfai tools list", time_command([str(BIN / "sfai"), "tools", "list"], env=env))
-report("sfai tools list --json", time_command([str(BIN / "sfai"), "tools", "list", "--json"], env=env))
+report(
+    "sfai tools list --json", time_command([str(BIN / "sfai"), "tools", "list", "--json"], env=env)
+)

@@ -18,7 +18,9 @@ class Run:
     stderr: str
 
 
-def run_sfai(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60) -> Run:
+def run_sfai(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> Run:
     environment = {**os.environ, **(env or {})}
     completed = subprocess.run(
         [SFAI, *args],

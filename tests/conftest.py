@@ -21,7 +21,9 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
-def sfai_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def sfai_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """An empty SFAI_HOME per test, and no API key leaking in from the environment."""
     home = tmp_path_factory.mktemp("sfai-home")
     monkeypatch.setenv("SFAI_HOME", str(home))
@@ -55,6 +57,8 @@ def run_tool(make_context):  # type: ignore[no-untyped-def]
     """Call a tool through the real runner on the local host: ``await run_tool(name, args, **settings)``."""
 
     async def runner(name: str, arguments: object = None, **overrides: object) -> JSON:
-        return await call_tool(name, {} if arguments is None else arguments, make_context(**overrides))
+        return await call_tool(
+            name, {} if arguments is None else arguments, make_context(**overrides)
+        )
 
     return runner

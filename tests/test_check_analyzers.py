@@ -22,7 +22,9 @@ LIMITS = CheckThresholds()
 GIB = 1024**3
 
 
-def filesystem(used_percent: float, inodes: float = 10.0, free: int = 10 * GIB) -> dict[str, object]:
+def filesystem(
+    used_percent: float, inodes: float = 10.0, free: int = 10 * GIB
+) -> dict[str, object]:
     return {
         "device": "/dev/vda1",
         "mountpoint": "/",
@@ -88,7 +90,10 @@ def test_memory_and_swap_pressure() -> None:
         "oom_kills": [],
     }
     findings = analyzers.analyze_memory(memory, LIMITS)
-    assert [(f.check, f.severity) for f in findings] == [("memory", Severity.CRITICAL), ("swap", Severity.CRITICAL)]
+    assert [(f.check, f.severity) for f in findings] == [
+        ("memory", Severity.CRITICAL),
+        ("swap", Severity.CRITICAL),
+    ]
     assert "java (6.0 GiB)" in findings[0].evidence[1]
 
 
@@ -99,9 +104,24 @@ def test_no_swap_configured_is_not_a_finding() -> None:
 
 def test_oom_kills_are_grouped_by_process() -> None:
     kills = [
-        {"process": "java", "pid": 1, "line": "Out of memory: Killed process 1 (java)", "time": "2026-11-24T10:00:00Z"},
-        {"process": "java", "pid": 2, "line": "Out of memory: Killed process 2 (java)", "time": "2026-11-24T11:00:00Z"},
-        {"process": "node", "pid": 3, "line": "Out of memory: Killed process 3 (node)", "time": "2026-11-24T12:00:00Z"},
+        {
+            "process": "java",
+            "pid": 1,
+            "line": "Out of memory: Killed process 1 (java)",
+            "time": "2026-11-24T10:00:00Z",
+        },
+        {
+            "process": "java",
+            "pid": 2,
+            "line": "Out of memory: Killed process 2 (java)",
+            "time": "2026-11-24T11:00:00Z",
+        },
+        {
+            "process": "node",
+            "pid": 3,
+            "line": "Out of memory: Killed process 3 (node)",
+            "time": "2026-11-24T12:00:00Z",
+        },
     ]
     (finding,) = analyzers.analyze_oom({"oom_kills": kills})
     assert finding.title == "the kernel's OOM killer killed java (2x), node"
@@ -123,7 +143,10 @@ def test_failed_services_are_critical_with_a_restart_fix() -> None:
 
 def test_certificate_expiry_levels() -> None:
     def level(days: float) -> list[Severity]:
-        return [f.severity for f in analyzers.analyze_certificate({"domain": "a.test", "days_left": days}, LIMITS)]
+        return [
+            f.severity
+            for f in analyzers.analyze_certificate({"domain": "a.test", "days_left": days}, LIMITS)
+        ]
 
     assert level(30) == []
     assert level(14) == [Severity.WARNING]
@@ -132,7 +155,11 @@ def test_certificate_expiry_levels() -> None:
 
 
 def test_served_certificate_differing_from_the_file_asks_for_a_reload() -> None:
-    ssl = {"domain": "a.test", "days_left": 80, "served": {"same_as_file": False, "certificate": {}}}
+    ssl = {
+        "domain": "a.test",
+        "days_left": 80,
+        "served": {"same_as_file": False, "certificate": {}},
+    }
     (finding,) = analyzers.analyze_certificate(ssl, LIMITS)
     assert "reload" in finding.next_step
 
@@ -145,7 +172,12 @@ def test_load_is_judged_per_cpu() -> None:
 
 
 def test_nginx_test_failure_is_critical_and_quotes_nginx() -> None:
-    apps = {"nginx": {"test_ok": False, "test_output": "nginx: [emerg] unknown directive \"servr_name\" in /etc/nginx/conf.d/a.conf:3\nnginx: configuration file test failed"}}
+    apps = {
+        "nginx": {
+            "test_ok": False,
+            "test_output": 'nginx: [emerg] unknown directive "servr_name" in /etc/nginx/conf.d/a.conf:3\nnginx: configuration file test failed',
+        }
+    }
     (finding,) = analyzers.analyze_nginx(apps)
     assert finding.severity is Severity.CRITICAL
     assert 'unknown directive "servr_name"' in finding.evidence[0]

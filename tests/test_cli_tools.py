@@ -33,7 +33,7 @@ def test_tools_list_json_has_every_contract_tool_with_schema() -> None:
     result = run_sfai("tools", "list", "--json")
     assert result.code == 0
     specs = {spec["name"]: spec for spec in json.loads(result.stdout)}
-    assert CONTRACT_READ_ONLY <= set(specs)
+    assert set(specs) >= CONTRACT_READ_ONLY
     for spec in specs.values():
         assert spec["input_schema"]["type"] == "object"
         assert spec["input_schema"]["additionalProperties"] is False
@@ -46,14 +46,18 @@ def test_tools_list_piped_is_plain_tab_separated_text() -> None:
     assert result.code == 0
     assert "\x1b[" not in result.stdout
     names = {line.split("\t")[0] for line in result.stdout.splitlines()}
-    assert CONTRACT_READ_ONLY <= names
+    assert names >= CONTRACT_READ_ONLY
 
 
 def test_tools_run_renders_text_when_piped(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
-    log.write_text("".join(f"2026-11-24T10:00:{i:02d}Z app started worker {i}\n" for i in range(30)))
+    log.write_text(
+        "".join(f"2026-11-24T10:00:{i:02d}Z app started worker {i}\n" for i in range(30))
+    )
     env = {"SFAI_TOOLS__LOG_ROOTS": json.dumps([str(tmp_path)])}
-    result = run_sfai("tools", "run", "get_logs", "--arg", f"source={log}", "--arg", "lines=3", env=env)
+    result = run_sfai(
+        "tools", "run", "get_logs", "--arg", f"source={log}", "--arg", "lines=3", env=env
+    )
     assert result.code == 0, result.stderr
     assert "worker 29" in result.stdout and "worker 26" not in result.stdout
     assert "\x1b[" not in result.stdout
@@ -63,7 +67,9 @@ def test_tools_run_json_values_are_parsed_when_they_parse(tmp_path: Path) -> Non
     log = tmp_path / "app.log"
     log.write_text("one\ntwo\nthree\n")
     env = {"SFAI_TOOLS__LOG_ROOTS": json.dumps([str(tmp_path)])}
-    result = run_sfai("tools", "run", "get_logs", "--arg", f"source={log}", "--arg", "lines=2", "--json", env=env)
+    result = run_sfai(
+        "tools", "run", "get_logs", "--arg", f"source={log}", "--arg", "lines=2", "--json", env=env
+    )
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is True
@@ -77,10 +83,16 @@ def test_tools_run_json_values_are_parsed_when_they_parse(tmp_path: Path) -> Non
         (["tools", "run", "get_logs"], 2, "missing required argument"),
         (["tools", "run", "get_logs", "--arg", "source"], 2, "not key=value"),
         (["tools", "run", "get_logs", "--arg", "source=/etc/shadow"], 1, "refused_by_policy"),
-        (["tools", "run", "get_service_status", "--arg", "service=web; touch /tmp/sfai-pwned"], 2, "invalid_argument"),
+        (
+            ["tools", "run", "get_service_status", "--arg", "service=web; touch /tmp/sfai-pwned"],
+            2,
+            "invalid_argument",
+        ),
     ],
 )
-def test_refused_or_failed_calls_exit_non_zero_with_reason_on_stderr(args: list[str], code: int, fragment: str) -> None:
+def test_refused_or_failed_calls_exit_non_zero_with_reason_on_stderr(
+    args: list[str], code: int, fragment: str
+) -> None:
     result = run_sfai(*args)
     assert result.code == code
     assert fragment in result.stderr

@@ -40,7 +40,11 @@ def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(
         'model = "claude-x"\n[tools]\nlog_roots = ["/srv/logs", "/var/log"]\n[check]\ndisk_warning_percent = 70\n'
     )
-    environ = {"SFAI_CHECK__DISK_CRITICAL_PERCENT": "80", "SFAI_PROVIDER": "offline", "SFAI_MODEL": "42"}
+    environ = {
+        "SFAI_CHECK__DISK_CRITICAL_PERCENT": "80",
+        "SFAI_PROVIDER": "offline",
+        "SFAI_MODEL": "42",
+    }
     config = load_config(paths_in(tmp_path), environ=environ)
     assert config.tools.log_roots == ("/srv/logs", "/var/log")
     assert config.check.disk_warning_percent == 70.0
@@ -57,7 +61,7 @@ def test_wrong_types_name_the_key(tmp_path: Path) -> None:
 
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[check\n")
-    with pytest.raises(ConfigError, match="config.toml"):
+    with pytest.raises(ConfigError, match=r"config\.toml"):
         load_config(paths_in(tmp_path), environ={})
 
 

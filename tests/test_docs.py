@@ -26,4 +26,6 @@ def test_configuration_doc_shows_the_current_template() -> None:
     from sfai.core.config import config_template
 
     doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert "```toml\n" + config_template() + "```\n" in doc, "docs/configuration.md is stale: run `make docs`"
+    assert "```toml\n" + config_template() + "```\n" in doc, (
+        "docs/configuration.md is stale: run `make docs`"
+    )

@@ -15,7 +15,9 @@ def modules_after_import(*modules: str) -> set[str]:
         f"for name in {list(modules)!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     return set(json.loads(out))
 
 
@@ -41,7 +43,13 @@ def test_sfai_agent_never_imports_sfai() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["sfai.core.config", "sfai.core.checks", "sfai.core.store", "sfai.core.exit_codes", "sfai.hosts.local"],
+    [
+        "sfai.core.config",
+        "sfai.core.checks",
+        "sfai.core.store",
+        "sfai.core.exit_codes",
+        "sfai.hosts.local",
+    ],
 )
 def test_core_never_imports_textual_or_rich(module: str) -> None:
     loaded = top_level(modules_after_import(module))
@@ -56,6 +64,8 @@ def test_cli_entry_point_does_not_import_textual_or_the_sdk() -> None:
 def test_catalog_import_stays_light() -> None:
     """`sfai tools list` imports every family; none may pull heavy libraries at module level."""
     code = "from sfai_agent.tools.catalog import load_catalog; load_catalog(); import sys, json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     loaded = top_level(set(json.loads(out)))
     assert not loaded & {"cryptography", "jsonschema", "psutil", "textual", "rich", "anthropic"}

@@ -37,18 +37,25 @@ def test_hostile_service_names_are_refused(value: str) -> None:
     assert caught.value.code == "invalid_argument"
 
 
-@pytest.mark.parametrize("value", ["nginx", "php8.2-fpm", "getty@tty1", "web:worker_0", "docker.service"])
+@pytest.mark.parametrize(
+    "value", ["nginx", "php8.2-fpm", "getty@tty1", "web:worker_0", "docker.service"]
+)
 def test_real_service_names_are_accepted(value: str) -> None:
     assert service_name(value) == value
 
 
-@pytest.mark.parametrize("value", [*HOSTILE_NAMES, "exa_mple.com", "-example.com", "a..b.com", "x" * 260])
+@pytest.mark.parametrize(
+    "value", [*HOSTILE_NAMES, "exa_mple.com", "-example.com", "a..b.com", "x" * 260]
+)
 def test_hostile_domains_are_refused(value: str) -> None:
     with pytest.raises(ToolError):
         domain_name(value)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("Example.COM.", "example.com"), ("*.shop.example.com", "*.shop.example.com")])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("Example.COM.", "example.com"), ("*.shop.example.com", "*.shop.example.com")],
+)
 def test_domains_are_normalised(raw: str, clean: str) -> None:
     assert domain_name(raw) == clean
 
@@ -81,7 +88,10 @@ def test_credential_locations_are_recognised(path: str) -> None:
     assert is_credential_path(path)
 
 
-@pytest.mark.parametrize("path", ["/var/log/syslog", "/var/log/nginx/error.log", "/etc/nginx/nginx.conf", "/srv/app/env.log"])
+@pytest.mark.parametrize(
+    "path",
+    ["/var/log/syslog", "/var/log/nginx/error.log", "/etc/nginx/nginx.conf", "/srv/app/env.log"],
+)
 def test_ordinary_files_are_not_credentials(path: str) -> None:
     assert not is_credential_path(path)
 
@@ -93,8 +103,15 @@ async def test_paths_escaping_the_roots_are_refused(tmp_path: Path) -> None:
     (root / "escape").symlink_to("/etc/passwd")
     executor = LocalExecutor()
     roots = (str(root),)
-    assert await resolve_under_roots(executor, str(root / "app.log"), roots) == str(root / "app.log")
-    for bad in [str(root / ".." / "x"), str(root / "escape"), "/etc/passwd", f"{root}/../../etc/passwd"]:
+    assert await resolve_under_roots(executor, str(root / "app.log"), roots) == str(
+        root / "app.log"
+    )
+    for bad in [
+        str(root / ".." / "x"),
+        str(root / "escape"),
+        "/etc/passwd",
+        f"{root}/../../etc/passwd",
+    ]:
         with pytest.raises(ToolError) as caught:
             await resolve_under_roots(executor, bad, roots)
         assert caught.value.code == "refused_by_policy", bad

@@ -14,7 +14,11 @@ async def test_unknown_tool_suggests_a_close_name(run_tool) -> None:  # type: ig
     result = await run_tool("get_disk_usag", {})
     assert result == {
         "ok": False,
-        "error": {"code": "unknown_tool", "message": "there is no tool named 'get_disk_usag'", "hint": "did you mean get_disk_usage?"},
+        "error": {
+            "code": "unknown_tool",
+            "message": "there is no tool named 'get_disk_usag'",
+            "hint": "did you mean get_disk_usage?",
+        },
     }
 
 
@@ -29,7 +33,9 @@ async def test_unknown_tool_suggests_a_close_name(run_tool) -> None:  # type: ig
         ("get_disk_usage", "not an object", "must be a JSON object"),
     ],
 )
-async def test_bad_arguments_are_invalid_argument_errors(run_tool, name, arguments, fragment) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_arguments_are_invalid_argument_errors(
+    run_tool, name, arguments, fragment
+) -> None:  # type: ignore[no-untyped-def]
     result = await run_tool(name, arguments)
     assert result["ok"] is False
     assert result["error"]["code"] == "invalid_argument"
@@ -49,7 +55,12 @@ async def test_results_put_ok_and_summary_first(run_tool) -> None:  # type: igno
 
 
 def test_oversized_results_are_cut_with_an_explicit_marker() -> None:
-    big = {"ok": True, "summary": "s", "lines": [f"line {i} " + "x" * 80 for i in range(5000)], "note": "y" * 50_000}
+    big = {
+        "ok": True,
+        "summary": "s",
+        "lines": [f"line {i} " + "x" * 80 for i in range(5000)],
+        "note": "y" * 50_000,
+    }
     bounded = bound_result(big, 20_000)
     assert len(json.dumps(bounded)) <= 20_000
     assert bounded["truncated"] is True
@@ -63,5 +74,7 @@ def test_small_results_are_untouched() -> None:
 
 
 def test_error_rendering_carries_the_hint() -> None:
-    text = render_text({"ok": False, "error": {"code": "not_found", "message": "no such thing", "hint": "try x"}})
+    text = render_text(
+        {"ok": False, "error": {"code": "not_found", "message": "no such thing", "hint": "try x"}}
+    )
     assert text == "error (not_found): no such thing\nhint: try x"

@@ -39,8 +39,12 @@ def render_report(report: CheckReport) -> list[tuple[str, str]]:
 
 
 def check(
-    host: Annotated[str | None, typer.Option("--host", "-H", help="Host from the inventory.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON document.")] = False,
+    host: Annotated[
+        str | None, typer.Option("--host", "-H", help="Host from the inventory.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The report as one JSON document.")
+    ] = False,
 ) -> None:
     """Run the health checks (disk, inodes, memory, swap, OOM, services, nginx, certificates, load).
 

@@ -24,7 +24,11 @@ def config_or_exit() -> Config:
     try:
         config = load_config()
     except ConfigError as exc:
-        fail(ExitCode.USAGE, str(exc), "see `sfai config show`, or start again with `sfai config init --force`")
+        fail(
+            ExitCode.USAGE,
+            str(exc),
+            "see `sfai config show`, or start again with `sfai config init --force`",
+        )
     for warning in config.warnings:
         output.info(f"sfai: warning: {warning}")
     return config

@@ -10,7 +10,9 @@ from sfai.cli import output
 from sfai.cli.common import config_or_exit, fail
 from sfai.core.exit_codes import ExitCode
 
-app = typer.Typer(help="Where the config lives, what is in effect, a starting file.", no_args_is_help=True)
+app = typer.Typer(
+    help="Where the config lives, what is in effect, a starting file.", no_args_is_help=True
+)
 
 
 @app.command("path")
@@ -46,7 +48,11 @@ def init(
 
     target = sfai_paths().config_file
     if target.exists() and not force:
-        fail(ExitCode.USAGE, f"{target} already exists", "keep it, or overwrite with `sfai config init --force`")
+        fail(
+            ExitCode.USAGE,
+            f"{target} already exists",
+            "keep it, or overwrite with `sfai config init --force`",
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(config_template(), encoding="utf-8")
     output.info(f"wrote {target}")

@@ -30,7 +30,9 @@ def rich_console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, no_color=not color_enabled(stream), highlight=False, soft_wrap=False)
+    return Console(
+        file=stream, no_color=not color_enabled(stream), highlight=False, soft_wrap=False
+    )
 
 
 def write(text: str) -> None:

@@ -35,7 +35,9 @@ def parse_arguments(pairs: list[str]) -> dict[str, Any]:
 
 @app.command("list")
 def list_tools(
-    as_json: Annotated[bool, typer.Option("--json", help="The full specs, with input schemas, as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The full specs, with input schemas, as JSON.")
+    ] = False,
 ) -> None:
     """List every tool the model can use, with its risk level."""
     from sfai_agent.tools.catalog import load_catalog
@@ -51,11 +53,18 @@ def list_tools(
         for column in ("tool", "risk", "arguments", "what it does"):
             table.add_column(column, overflow="fold")
         for spec in specs:
-            table.add_row(spec.name, spec.risk.value, _signature(spec.input_schema), _first_sentence(spec.description))
+            table.add_row(
+                spec.name,
+                spec.risk.value,
+                _signature(spec.input_schema),
+                _first_sentence(spec.description),
+            )
         output.rich_console().print(table)
         return
     for spec in specs:
-        output.write(f"{spec.name}\t{spec.risk.value}\t{_signature(spec.input_schema)}\t{_first_sentence(spec.description)}")
+        output.write(
+            f"{spec.name}\t{spec.risk.value}\t{_signature(spec.input_schema)}\t{_first_sentence(spec.description)}"
+        )
 
 
 def _signature(schema: dict[str, Any]) -> str:
@@ -77,7 +86,9 @@ def run_tool(
         list[str] | None,
         typer.Option("--arg", "-a", help="key=value; the value is parsed as JSON when it can be."),
     ] = None,
-    host: Annotated[str | None, typer.Option("--host", "-H", help="Host from the inventory.")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", "-H", help="Host from the inventory.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The raw result as JSON.")] = False,
 ) -> None:
     """Call one tool directly: same validation and policy as when the model calls it."""
@@ -105,4 +116,8 @@ def run_tool(
     if not result.get("ok"):
         error = result.get("error", {})
         code = ExitCode.USAGE if error.get("code") in _USAGE_CODES else ExitCode.ERROR
-        fail(code, f"{name}: {error.get('message', 'failed')} [{error.get('code', 'internal')}]", error.get("hint", ""))
+        fail(
+            code,
+            f"{name}: {error.get('message', 'failed')} [{error.get('code', 'internal')}]",
+            error.get("hint", ""),
+        )

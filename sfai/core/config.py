@@ -71,14 +71,20 @@ def _table(cls: type, comments: dict[str, str]) -> dict[str, Any]:
     for item in fields(cls):
         if item.name in comments:
             default = item.default
-            table[item.name] = (list(default) if isinstance(default, tuple) else default, comments[item.name])
+            table[item.name] = (
+                list(default) if isinstance(default, tuple) else default,
+                comments[item.name],
+            )
     return table
 
 
 # key -> (default, comment); tables are nested dicts. The loader's types, the
 # template of `sfai config init` and the docs all come from here.
 DEFAULTS: dict[str, Any] = {
-    "provider": ("auto", "auto | anthropic | offline | openai (auto: anthropic with a key, else offline)"),
+    "provider": (
+        "auto",
+        "auto | anthropic | offline | openai (auto: anthropic with a key, else offline)",
+    ),
     "model": ("", "model name; empty: the provider's default"),
     "default_host": ("local", "host used when --host is not given"),
     "tools": _table(AgentSettings, _TOOLS_COMMENTS),
@@ -132,7 +138,9 @@ def _coerce(where: str, default: Any, value: Any) -> Any:
     return value
 
 
-def _merge(where: str, defaults: dict[str, Any], data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _merge(
+    where: str, defaults: dict[str, Any], data: dict[str, Any], warnings: list[str]
+) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for key, spec in defaults.items():
         if isinstance(spec, dict):
@@ -159,7 +167,11 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
             value: Any = json.loads(raw)
         except ValueError:
             value = raw
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and parts[-1] in ("model", "provider"):
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and parts[-1] in ("model", "provider")
+        ):
             value = raw
         target = overrides
         for part in parts[:-1]:
@@ -194,7 +206,9 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
     warnings: list[str] = []
     merged = _merge("", DEFAULTS, data, warnings)
     if merged["provider"] not in ("auto", "anthropic", "offline", "openai"):
-        raise ConfigError(f"provider: expected auto, anthropic, offline or openai, got {merged['provider']!r}")
+        raise ConfigError(
+            f"provider: expected auto, anthropic, offline or openai, got {merged['provider']!r}"
+        )
     return Config(
         provider=merged["provider"],
         model=merged["model"],

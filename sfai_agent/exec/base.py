@@ -120,8 +120,7 @@ class Executor(Protocol):
         """The last ``lines`` lines, read backwards from the end: cost does not grow with size."""
         ...
 
-    async def stat(self, path: str, *, follow_symlinks: bool = False) -> FileStat:
-        ...
+    async def stat(self, path: str, *, follow_symlinks: bool = False) -> FileStat: ...
 
     async def realpath(self, path: str) -> str:
         """The canonical path (symlinks and ``..`` resolved), as the host sees it."""

@@ -124,7 +124,9 @@ class LocalExecutor:
         if any("\x00" in part for part in argv):
             raise ExecutorError("invalid_argument", "command arguments cannot contain NUL bytes")
         program = argv[0]
-        resolved = program if os.sep in program else shutil.which(program, path=self._env.get("PATH"))
+        resolved = (
+            program if os.sep in program else shutil.which(program, path=self._env.get("PATH"))
+        )
         if resolved is None or not os.access(resolved, os.X_OK):
             raise ExecutorError(
                 "not_found",

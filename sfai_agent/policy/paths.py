@@ -19,7 +19,11 @@ def check_absolute(path: object, what: str = "path") -> str:
     if "\x00" in path or any(ord(ch) < 32 for ch in path):
         raise ToolError("invalid_argument", f"{what} contains control characters")
     if not path.startswith("/"):
-        raise ToolError("invalid_argument", f"{what} {path!r} is not absolute", "give a full path such as /var/log/syslog")
+        raise ToolError(
+            "invalid_argument",
+            f"{what} {path!r} is not absolute",
+            "give a full path such as /var/log/syslog",
+        )
     return path
 
 

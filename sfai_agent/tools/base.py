@@ -40,7 +40,10 @@ class ToolError(Exception):
         return cls(exc.code, exc.message, exc.hint)
 
     def as_result(self) -> JSON:
-        return {"ok": False, "error": {"code": self.code, "message": self.message, "hint": self.hint}}
+        return {
+            "ok": False,
+            "error": {"code": self.code, "message": self.message, "hint": self.hint},
+        }
 
 
 @dataclass

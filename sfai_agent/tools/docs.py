@@ -30,20 +30,37 @@ def _argument_rows(schema: dict[str, object]) -> list[str]:
         extra = prop.get("description", "")
         if "default" in prop:
             extra += f" (default {json.dumps(prop['default'])})"
-        rows.append(f"| `{name}` | {kind} | {'yes' if name in required else 'no'} | {extra.strip()} |")
+        rows.append(
+            f"| `{name}` | {kind} | {'yes' if name in required else 'no'} | {extra.strip()} |"
+        )
     return rows
 
 
 def render_markdown() -> str:
     catalog = load_catalog()
     parts = [HEADER, "| tool | family | risk |", "| --- | --- | --- |"]
-    parts += [f"| [`{t.name}`](#{t.name}) | {t.spec.family} | {t.spec.risk.value} |" for t in catalog.values()]
+    parts += [
+        f"| [`{t.name}`](#{t.name}) | {t.spec.family} | {t.spec.risk.value} |"
+        for t in catalog.values()
+    ]
     for tool in catalog.values():
         spec = tool.spec
-        parts += ["", f"## {spec.name}", "", f"Family `{spec.family}`, risk `{spec.risk.value}`.", "", spec.description]
+        parts += [
+            "",
+            f"## {spec.name}",
+            "",
+            f"Family `{spec.family}`, risk `{spec.risk.value}`.",
+            "",
+            spec.description,
+        ]
         rows = _argument_rows(spec.input_schema)
         if rows:
-            parts += ["", "| argument | type | required | notes |", "| --- | --- | --- | --- |", *rows]
+            parts += [
+                "",
+                "| argument | type | required | notes |",
+                "| --- | --- | --- | --- |",
+                *rows,
+            ]
         else:
             parts += ["", "No arguments."]
     return "\n".join(parts) + "\n"

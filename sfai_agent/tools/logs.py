@@ -214,11 +214,11 @@ async def _nginx_source(ctx: ToolContext, which: str, q: LogQuery) -> JSON:
     for root in ctx.settings.log_roots:
         candidate = f"{root.rstrip('/')}/nginx/{which}.log"
         try:
-            await ctx.executor.stat(candidate)
+            info = await ctx.executor.stat(candidate)
         except ExecutorError:
             continue
-        target = await ctx.executor.realpath(candidate)
-        if target.startswith(("/dev/", "/proc/")):
+        target = info.link_target or await ctx.executor.realpath(candidate)
+        if target.startswith(("/dev/", "/proc/")):  # the official image links to /dev/stderr
             raise ToolError(
                 "unavailable",
                 f"{candidate} points to {target}: nginx writes this log to a stream",
@@ -327,7 +327,7 @@ async def _docker_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
 
 async def _journal_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
     fetch = COMMAND_SCAN_LINES if q.grep else q.count
-    argv = ["journalctl", "-u", name, "-n", str(fetch), "--no-pager", "-o", "short-iso", "-q"]
+    argv = ["journalctl", "-u", name, "-n", str(fetch), "--no-pager", "-o", "short-iso"]
     if q.since is not None:
         argv += ["--since", f"@{int(q.since.timestamp())}"]
     code, stdout, stderr = await _run(ctx, argv)
@@ -337,7 +337,7 @@ async def _journal_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
             f"journalctl failed: {stderr.strip()[:300]}",
             "run sfai as root or as a member of the systemd-journal or adm group",
         )
-    lines = stdout.splitlines()
+    lines = [line for line in stdout.splitlines() if line != "-- No entries --"]
     matched = filter_grep(lines, q.grep)
     truncated = len(matched) > q.count or len(lines) >= fetch
     return {"kind": "journal", "lines": matched[-q.count :], "truncated": truncated}

@@ -25,7 +25,7 @@ OOM_SCAN_LINES = 20_000
 KERNEL_LOG_FILES = ("/var/log/kern.log", "/var/log/messages")
 _OOM_MARKERS = ("out of memory", "oom-kill", "killed process")
 _JOURNAL_ARGV = [
-    "journalctl", "-k", "--no-pager", "-q", "-o", "short-iso",
+    "journalctl", "-k", "--no-pager", "-o", "short-iso",
     "-n", str(OOM_SCAN_LINES), "-g", "Out of memory|oom-kill|Killed process",
 ]  # fmt: skip
 _KILLED = re.compile(r"Kill(?:ed)? process (\d+) \((.{0,64}?)\)(?= total-vm| score|,|$)")
@@ -202,10 +202,7 @@ async def get_memory_status(ctx: ToolContext, args: JSON) -> JSON:
     boot = datetime.fromtimestamp(int(btime), UTC) if btime.isdigit() else None
     lines, source, failures = await _kernel_log_lines(ctx)
     kills = parse_oom_kills(lines, now, boot)
-    if source:
-        oom_source = source
-    else:
-        oom_source = "none readable (" + "; ".join(failures) + ")"
+    oom_source = source or "none readable (" + "; ".join(failures) + ")"
 
     summary = (
         f"RAM {ram['used_percent']:.0f}% used ({human_bytes(ram['available_bytes'])} available "

@@ -219,12 +219,8 @@ def unknown_domain(state: NginxState, domain: str) -> ToolError:
 
 
 def pass_targets(block: Directive) -> list[str]:
-    targets: list[str] = []
-    for directive in block.walk():
-        if directive.name in PASS_DIRECTIVES and directive.args:
-            if directive.args[0] not in targets:
-                targets.append(directive.args[0])
-    return targets
+    found = (d.args[0] for d in block.walk() if d.name in PASS_DIRECTIVES and d.args)
+    return list(dict.fromkeys(found))
 
 
 def _locations(block: Directive) -> list[JSON]:

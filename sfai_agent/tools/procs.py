@@ -69,12 +69,14 @@ def parse_ps_line(line: str) -> Process | None:
     }
 
 
-def parse_ps_output(text: str, own_command: str = "") -> list[Process]:
-    """All parsable lines, minus the ``ps`` that produced them."""
+def parse_ps_output(text: str, own_args: str = "") -> list[Process]:
+    """All parsable lines, minus the ``ps`` that produced them (``own_args``: its arguments)."""
     processes: list[Process] = []
     for line in text.splitlines():
         process = parse_ps_line(line)
-        if process is None or (own_command and process["command"] == own_command):
+        if process is None:
+            continue
+        if own_args and process["name"] == "ps" and process["command"].endswith(own_args):
             continue
         processes.append(process)
     return processes
@@ -136,7 +138,7 @@ async def _from_ps(ctx: ToolContext) -> list[Process] | None:
         return None
     if not result.ok:  # e.g. BusyBox ps, which knows neither pcpu nor etimes
         return None
-    return parse_ps_output(result.stdout, " ".join(argv)) or None
+    return parse_ps_output(result.stdout, " ".join(argv[1:])) or None
 
 
 async def _one_from_proc(

@@ -35,13 +35,24 @@ def format_value(key: str, value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _is_scalar_or_flat(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(not isinstance(v, (dict, list)) for v in value)
+    return not isinstance(value, dict)
+
+
+def _one_per_line(key: str, value: list[Any]) -> bool:
+    """Log lines and long strings read better one per line than joined with commas."""
+    if not value or not all(isinstance(v, str) for v in value):
+        return False
+    return key.endswith(("lines", "logs", "output")) or any(len(v) > 60 or "\n" in v for v in value)
+
+
 def _table(rows: list[dict[str, Any]], indent: str) -> list[str]:
     columns: list[str] = []
     for row in rows:
         for key, value in row.items():
-            if key not in columns and not isinstance(value, (dict, list)) or (
-                key not in columns and isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value)
-            ):
+            if key not in columns and _is_scalar_or_flat(value):
                 columns.append(key)
     cells = [[format_value(c, row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
@@ -65,13 +76,15 @@ def _render(data: dict[str, Any], indent: str) -> list[str]:
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"{indent}{key}:")
             lines += _table(value, indent + "  ")
-        elif isinstance(value, list) and any(isinstance(v, str) and "\n" in v for v in value):
+        elif isinstance(value, list) and _one_per_line(key, value):
             lines.append(f"{indent}{key}:")
-            lines += [f"{indent}  {v}" for v in value]
+            lines += [f"{indent}  {line}" for v in value for line in v.splitlines() or [""]]
         elif key in ("lines", "output", "text", "config") and isinstance(value, (list, str)):
             body = value if isinstance(value, list) else value.splitlines()
             lines.append(f"{indent}{key}:")
             lines += [f"{indent}  {line}" for line in body]
+        elif key in ("hint", "note", "error"):
+            lines.append(f"{indent}{key}: {value}")
         else:
             lines.append(f"{indent}{key}: {format_value(key, value)}")
     return lines

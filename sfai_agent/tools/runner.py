@@ -27,7 +27,9 @@ def _validator(tool_name: str) -> Validator:
 def _describe_schema_error(error: Any) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "additionalProperties":
-        return str(error.message).replace("Additional properties are not allowed", "unknown argument(s)")
+        return str(error.message).replace(
+            "Additional properties are not allowed", "unknown argument(s)"
+        )
     if error.validator == "required":
         return f"missing required argument: {error.message.split(' ')[0]}"
     prefix = f"argument '{where}': " if where else ""

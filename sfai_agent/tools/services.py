@@ -20,25 +20,24 @@ from sfai_agent.tools.managers import (
     match_services,
     recent_logs,
 )
+from sfai_agent.tools.render import render_text
 
 LOG_LINES = 20
 STATE_FILTERS = ("running", "failed", "stopped", "all")
 _SHOWN_NAMES = 5
 _LIST_HINT = "see every service with: sfai tools run list_services"
-_LABELS = {"systemd": "systemd", "supervisor": "supervisord", "pm2": "PM2", "docker": "docker"}
 
 
 def human_duration(seconds: int) -> str:
     """``93784`` → ``1d 2h``: two units are enough to read an uptime at a glance."""
     units = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
-    parts: list[str] = []
     rest = max(int(seconds), 0)
-    for label, size in units:
-        if rest >= size or (label == "s" and not parts):
+    first = next(i for i, (_, size) in enumerate(units) if rest >= size or size == 1)
+    parts: list[str] = []
+    for label, size in units[first : first + 2]:
+        if size == units[first][1] or rest >= size:
             parts.append(f"{rest // size}{label}")
-            rest %= size
-        if len(parts) == 2:
-            break
+        rest %= size
     return " ".join(parts)
 
 
@@ -54,7 +53,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _counts(records: list[ServiceRecord]) -> dict[str, int]:
-    counts = {state: 0 for state in STATES}
+    counts = dict.fromkeys(STATES, 0)
     for record in records:
         counts[record.state] = counts.get(record.state, 0) + 1
     counts["total"] = len(records)
@@ -68,7 +67,9 @@ def _list_summary(
     if wanted != "all":
         if not shown:
             return f"no {wanted} services among {_plural(len(records), 'service')} {where}"
-        return f"{len(shown)} {wanted} of {_plural(len(records), 'service')} {where}: {_names(shown)}"
+        return (
+            f"{len(shown)} {wanted} of {_plural(len(records), 'service')} {where}: {_names(shown)}"
+        )
     if not records:
         return f"no services {where}"
     parts = []
@@ -80,13 +81,19 @@ def _list_summary(
     return f"{_plural(len(records), 'service')} {where}: {', '.join(parts)}"
 
 
+_LOOKED_FOR = {
+    "systemd": "systemd (PID 1)",
+    "supervisor": "supervisord (supervisorctl status)",
+    "pm2": "PM2 (pm2 jlist)",
+    "docker": "docker (docker ps)",
+}
+
+
 def _nothing_found_hint(notes: list[dict[str, Any]]) -> str:
-    looked = "; ".join(f"{_LABELS.get(n['name'], n['name'])}: {n.get('reason', '')}" for n in notes)
+    looked = ", ".join(_LOOKED_FOR.get(str(n["name"]), str(n["name"])) for n in notes)
     return (
-        f"sfai looked for {', '.join(_LABELS.get(n['name'], n['name']) for n in notes)} "
-        f"and found none running ({looked}). If your services run under one of them, start "
-        "it or make its command reachable (PATH, permissions); set tools.service_managers "
-        "and tools.supervisor_config in sfai's config to change where sfai looks."
+        f"sfai looked for {looked or 'nothing'}; see managers for why none answered. Start "
+        "the one your services use, or set tools.service_managers in sfai's config"
     )
 
 
@@ -150,6 +157,15 @@ def _status_summary(record: ServiceRecord) -> str:
     return text
 
 
+def render_status(result: JSON) -> str:
+    """Like ``render_text``, with the log lines one per line instead of a joined list."""
+    logs = result.get("recent_logs")
+    text = render_text({key: value for key, value in result.items() if key != "recent_logs"})
+    if result.get("ok", True) and isinstance(logs, list) and logs:
+        text += "\nrecent_logs:" + "".join(f"\n  {line}" for line in logs)
+    return text
+
+
 def _close_names(name: str, records: list[ServiceRecord]) -> list[str]:
     names = list(dict.fromkeys(record.name for record in records))
     lowered = {candidate.lower(): candidate for candidate in names}
@@ -168,6 +184,7 @@ def _close_names(name: str, records: list[ServiceRecord]) -> list[str]:
         and the last ~20 log lines (journal, supervisor stdout/stderr, PM2 log files,
         docker logs): start here to learn why a service failed.
     """,
+    renderer=render_status,
     schema=object_schema(
         {
             "service": {
@@ -192,9 +209,7 @@ async def get_service_status(ctx: ToolContext, args: JSON) -> JSON:
     if not matches:
         close = _close_names(name, records)
         hint = f"did you mean {' or '.join(close)}? {_LIST_HINT}" if close else _LIST_HINT
-        raise ToolError(
-            "not_found", f"no service named {name!r} in {', '.join(searched)}", hint
-        )
+        raise ToolError("not_found", f"no service named {name!r} in {', '.join(searched)}", hint)
     record = matches[0]
     result: JSON = {
         "summary": _status_summary(record),

@@ -27,7 +27,9 @@ def _gib(value: float) -> str:
     return f"{value / 1024**3:.1f} GiB"
 
 
-def analyze_disk(disk: JSON, limits: CheckThresholds, fill_rates: dict[str, float]) -> list[Finding]:
+def analyze_disk(
+    disk: JSON, limits: CheckThresholds, fill_rates: dict[str, float]
+) -> list[Finding]:
     """Space and inode pressure per filesystem, plus time-to-full when the fill rate is known.
 
     ``fill_rates`` maps mountpoint to growth in bytes per second (from stored samples).
@@ -44,7 +46,9 @@ def analyze_disk(disk: JSON, limits: CheckThresholds, fill_rates: dict[str, floa
         rate = fill_rates.get(mount, 0.0)
         days_left = fs.get("free_bytes", 0) / rate / 86_400 if rate > 0 else None
         if days_left is not None:
-            evidence.append(f"growing {_gib(rate * 86_400)}/day: full in about {days_left:.1f} days")
+            evidence.append(
+                f"growing {_gib(rate * 86_400)}/day: full in about {days_left:.1f} days"
+            )
         if level:
             findings.append(
                 Finding(
@@ -115,7 +119,9 @@ def analyze_memory(memory: JSON, limits: CheckThresholds) -> list[Finding]:
                     severity=swap_level,
                     check="swap",
                     title=f"swap is {swap_used:.0f}% used",
-                    evidence=[f"{_gib(swap.get('used_bytes', 0))} of {_gib(swap['total_bytes'])} swap in use"],
+                    evidence=[
+                        f"{_gib(swap.get('used_bytes', 0))} of {_gib(swap['total_bytes'])} swap in use"
+                    ],
                     next_step="the host is short of RAM: find the largest consumers "
                     "(sfai tools run get_memory_status) or add memory",
                 )
@@ -134,7 +140,9 @@ def analyze_oom(memory: JSON) -> list[Finding]:
             severity=Severity.WARNING,
             check="oom",
             title="the kernel's OOM killer killed "
-            + ", ".join(f"{name} ({count}x)" if count > 1 else name for name, count in by_process.items()),
+            + ", ".join(
+                f"{name} ({count}x)" if count > 1 else name for name, count in by_process.items()
+            ),
             evidence=[str(k.get("line", ""))[:200] for k in kills[-3:]],
             next_step=f"find why memory ran out before {last.get('time') or 'the last kill'}: "
             "sfai tools run get_memory_status; consider limits or more RAM",
@@ -189,11 +197,20 @@ def analyze_certificate(ssl: JSON, limits: CheckThresholds) -> list[Finding]:
     if isinstance(days, (int, float)):
         expires = ssl.get("not_after") or ssl.get("file_certificate", {}).get("not_after", "")
         if days < 0:
-            severity, title = Severity.CRITICAL, f"certificate for {domain} expired {-days:.0f} days ago"
+            severity, title = (
+                Severity.CRITICAL,
+                f"certificate for {domain} expired {-days:.0f} days ago",
+            )
         elif days <= limits.cert_critical_days:
-            severity, title = Severity.CRITICAL, f"certificate for {domain} expires in {days:.0f} days"
+            severity, title = (
+                Severity.CRITICAL,
+                f"certificate for {domain} expires in {days:.0f} days",
+            )
         elif days <= limits.cert_warning_days:
-            severity, title = Severity.WARNING, f"certificate for {domain} expires in {days:.0f} days"
+            severity, title = (
+                Severity.WARNING,
+                f"certificate for {domain} expires in {days:.0f} days",
+            )
         else:
             severity = None
         if severity:
@@ -202,7 +219,10 @@ def analyze_certificate(ssl: JSON, limits: CheckThresholds) -> list[Finding]:
                     severity=severity,
                     check="certificates",
                     title=title,
-                    evidence=[f"{domain}: not after {expires}", f"file: {ssl.get('certificate_file', '?')}"],
+                    evidence=[
+                        f"{domain}: not after {expires}",
+                        f"file: {ssl.get('certificate_file', '?')}",
+                    ],
                     next_step=f"renew it (certbot renew --cert-name {domain}) and reload nginx",
                     fix_tool="renew_certificate",
                     fix_arguments={"domain": domain, "dry_run": True},
@@ -240,7 +260,10 @@ def analyze_load(overview: JSON, limits: CheckThresholds) -> list[Finding]:
             title=f"load is high: {load5:.2f} over 5 minutes on {cpus} CPUs",
             evidence=[
                 f"load 1/5/15 min: {overview.get('load_1m')}, {load5}, {overview.get('load_15m')}",
-                *[f"{p.get('name', '?')} (pid {p.get('pid')}): {p.get('cpu_percent', 0)}% CPU" for p in top],
+                *[
+                    f"{p.get('name', '?')} (pid {p.get('pid')}): {p.get('cpu_percent', 0)}% CPU"
+                    for p in top
+                ],
             ],
             next_step="see what is busy: sfai tools run get_system_overview",
         )

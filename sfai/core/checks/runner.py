@@ -15,7 +15,13 @@ from sfai.core.store import Store
 
 JSON = dict[str, Any]
 
-_BASE_TOOLS = ("get_disk_usage", "get_memory_status", "get_system_overview", "list_services", "list_apps")
+_BASE_TOOLS = (
+    "get_disk_usage",
+    "get_memory_status",
+    "get_system_overview",
+    "list_services",
+    "list_apps",
+)
 
 
 def _tls_domains(apps: JSON) -> list[str]:
@@ -27,7 +33,13 @@ def _tls_domains(apps: JSON) -> list[str]:
         if not site.get("ssl"):
             continue
         for name in site.get("server_names", []):
-            if name and name != "_" and not name.startswith("~") and "*" not in name and name not in domains:
+            if (
+                name
+                and name != "_"
+                and not name.startswith("~")
+                and "*" not in name
+                and name not in domains
+            ):
                 domains.append(name)
     return domains
 
@@ -41,7 +53,9 @@ def _fill_rates(store: Store | None, host: str, disk: JSON) -> dict[str, float]:
         mount = fs.get("mountpoint")
         if not mount:
             continue
-        store.record_disk_sample(host, mount, int(fs.get("used_bytes", 0)), int(fs.get("size_bytes", 0)), now)
+        store.record_disk_sample(
+            host, mount, int(fs.get("used_bytes", 0)), int(fs.get("size_bytes", 0)), now
+        )
         rate = fill_rate(store.disk_samples(host, mount, now - WINDOW_S))
         if rate is not None:
             rates[mount] = rate
@@ -49,11 +63,15 @@ def _fill_rates(store: Store | None, host: str, disk: JSON) -> dict[str, float]:
     return rates
 
 
-async def run_checks(host: Host, limits: CheckThresholds, store: Store | None = None) -> CheckReport:
+async def run_checks(
+    host: Host, limits: CheckThresholds, store: Store | None = None
+) -> CheckReport:
     results = await asyncio.gather(*(host.call_tool(name, {}) for name in _BASE_TOOLS))
     by_tool = dict(zip(_BASE_TOOLS, results, strict=True))
     errors = [
-        f"{name}: {result['error'].get('message', '')}" for name, result in by_tool.items() if not result.get("ok")
+        f"{name}: {result['error'].get('message', '')}"
+        for name, result in by_tool.items()
+        if not result.get("ok")
     ]
     ok = {name: result for name, result in by_tool.items() if result.get("ok")}
     findings: list[Finding] = []
@@ -78,7 +96,9 @@ async def run_checks(host: Host, limits: CheckThresholds, store: Store | None = 
             findings += analyzers.analyze_nginx(apps)
             checks_run.append("nginx")
         domains = _tls_domains(apps)
-        certificates = await asyncio.gather(*(host.call_tool("get_ssl_status", {"domain": d}) for d in domains))
+        certificates = await asyncio.gather(
+            *(host.call_tool("get_ssl_status", {"domain": d}) for d in domains)
+        )
         for domain, result in zip(domains, certificates, strict=True):
             if result.get("ok"):
                 findings += analyzers.analyze_certificate(result, limits)

@@ -45,9 +45,14 @@ class Store:
 
     # -- disk samples -------------------------------------------------------
     def record_disk_sample(
-        self, host: str, mountpoint: str, used_bytes: int, size_bytes: int, taken_at: float | None = None
+        self,
+        host: str,
+        mountpoint: str,
+        used_bytes: int,
+        size_bytes: int,
+        taken_at: float | None = None,
     ) -> None:
-        self.db["disk_samples"].insert(
+        self.db.table("disk_samples").insert(
             {
                 "host": host,
                 "mountpoint": mountpoint,

@@ -121,12 +121,16 @@ def _module(name: str) -> ModuleType:
 
 async def _probe_one(ctx: ToolContext, name: str) -> ManagerProbe:
     if name not in KNOWN_MANAGERS:
-        return unavailable(name, f"sfai does not know this manager (known: {', '.join(KNOWN_MANAGERS)})")
+        return unavailable(
+            name, f"sfai does not know this manager (known: {', '.join(KNOWN_MANAGERS)})"
+        )
     try:
         probe: ManagerProbe = await _module(name).probe(ctx)
     except ExecutorError as exc:
         if exc.code == "timeout":
-            return unavailable(name, f"{name} did not answer within {ctx.settings.command_timeout_s:g}s")
+            return unavailable(
+                name, f"{name} did not answer within {ctx.settings.command_timeout_s:g}s"
+            )
         return unavailable(name, exc.message)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return unavailable(name, f"could not read {name}'s answer: {type(exc).__name__}: {exc}")

@@ -36,7 +36,7 @@ def _timestamp(value: object) -> float | None:
     if "." in text:  # Python parses at most microseconds
         head, _, rest = text.partition(".")
         digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
@@ -64,14 +64,17 @@ def _state(raw: str, exit_code: int | None) -> str:
 
 
 def _exit_from_status(status: str) -> int | None:
-    """``Exited (137) 3 minutes ago`` → 137."""
-    if status.startswith("Exited (") and ")" in status:
-        code = status[len("Exited (") : status.index(")")]
-        return int(code) if code.lstrip("-").isdigit() else None
+    """``Exited (137) 3 minutes ago`` or ``Restarting (1) 5 seconds ago`` → the code."""
+    for prefix in ("Exited (", "Restarting ("):
+        if status.startswith(prefix) and ")" in status:
+            code = status[len(prefix) : status.index(")")]
+            return int(code) if code.lstrip("-").isdigit() else None
     return None
 
 
-def build_records(ps_output: str, inspected: list[dict[str, Any]], at: float) -> list[ServiceRecord]:
+def build_records(
+    ps_output: str, inspected: list[dict[str, Any]], at: float
+) -> list[ServiceRecord]:
     by_id = {str(item.get("Id", "")): item for item in inspected}
     records: list[ServiceRecord] = []
     for line in ps_output.splitlines():
@@ -127,14 +130,18 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
     if not listing.ok:
         gist = first_line(listing.stderr, listing.stdout) or f"exit {listing.returncode}"
         return unavailable(NAME, f"the docker daemon is not answering: {gist}")
-    ids = [str(json.loads(line).get("ID", "")) for line in listing.stdout.splitlines() if line.strip()]
+    ids = [
+        str(json.loads(line).get("ID", "")) for line in listing.stdout.splitlines() if line.strip()
+    ]
     inspected: list[dict[str, Any]] = []
     if ids:
         details = await run(ctx, ["docker", "inspect", "--type", "container", *ids])
         if details.stdout.strip().startswith("["):
             data = json.loads(details.stdout)
             inspected = [item for item in data if isinstance(item, dict)]
-    return ManagerProbe(name=NAME, available=True, records=build_records(listing.stdout, inspected, now()))
+    return ManagerProbe(
+        name=NAME, available=True, records=build_records(listing.stdout, inspected, now())
+    )
 
 
 async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> list[str]:

@@ -77,12 +77,13 @@ def parse_jlist(output: str, at: float) -> list[ServiceRecord]:
             ("pm_cwd", "cwd"),
             ("pm_out_log_path", "out_log"),
             ("pm_err_log_path", "err_log"),
-            ("pm_id", "pm_id"),
             ("namespace", "namespace"),
             ("exec_mode", "exec_mode"),
         ):
             if env.get(key) not in (None, ""):
                 record.details[detail] = str(env[key])
+        if _int(proc.get("pm_id")) is not None:
+            record.details["pm_id"] = str(proc["pm_id"])
         if record.name:
             records.append(record)
     return records

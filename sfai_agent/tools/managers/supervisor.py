@@ -140,7 +140,15 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
             return ManagerProbe(name=NAME, available=True)  # supervisord with no programs
         if any(marker in gist.lower() for marker in _NOT_RUNNING_MARKERS):
             return unavailable(NAME, f"supervisord is not running ({gist})")
-        return unavailable(NAME, f"supervisorctl status failed: {gist or f'exit {status.returncode}'}")
+        if "permission denied" in gist.lower():
+            return unavailable(
+                NAME,
+                "no permission to use supervisord's socket (run sfai as root, or as the user "
+                f"set by chown= in [unix_http_server]): {gist}",
+            )
+        return unavailable(
+            NAME, f"supervisorctl status failed: {gist or f'exit {status.returncode}'}"
+        )
     maintail = await run(ctx, [*base, "maintail", f"-{MAINTAIL_BYTES}"])
     facts = _LogFacts(maintail.stdout if maintail.ok else "")
     return ManagerProbe(name=NAME, available=True, records=parse_status(status.stdout, facts, at))
@@ -148,7 +156,9 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
 
 def _tail_lines(output: str, returncode: int) -> list[str]:
     """Lines of a ``supervisorctl tail -N`` answer; the first is partial when cut at N bytes."""
-    if returncode != 0 or output.rstrip().endswith(("ERROR (no log file)", "(no such process name)")):
+    if returncode != 0 or output.rstrip().endswith(
+        ("ERROR (no log file)", "(no such process name)")
+    ):
         return []
     lines = output.splitlines()
     if len(output.encode()) >= TAIL_BYTES and lines:

@@ -50,7 +50,9 @@ def parse_list_units(output: str) -> list[tuple[str, str, str, str, str]]:
     for line in output.splitlines():
         parts = line.replace("\u25cf", " ").split(None, 4)
         if len(parts) >= 4 and parts[0].endswith(".service"):
-            rows.append((parts[0], parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else ""))
+            rows.append(
+                (parts[0], parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
+            )
     return rows
 
 
@@ -106,7 +108,9 @@ def _state(active: str, sub: str, result: str) -> str:
     return "unknown"
 
 
-def _record(unit: str, row: tuple[str, ...], props: dict[str, str], boot_s: float | None) -> ServiceRecord:
+def _record(
+    unit: str, row: tuple[str, ...], props: dict[str, str], boot_s: float | None
+) -> ServiceRecord:
     active = props.get("ActiveState") or row[2]
     sub = props.get("SubState") or row[3]
     result = props.get("Result", "")
@@ -121,7 +125,11 @@ def _record(unit: str, row: tuple[str, ...], props: dict[str, str], boot_s: floa
         details={"unit": unit},
         aliases=(unit,),
     )
-    for key, detail in (("WorkingDirectory", "cwd"), ("FragmentPath", "unit_file"), ("Result", "result")):
+    for key, detail in (
+        ("WorkingDirectory", "cwd"),
+        ("FragmentPath", "unit_file"),
+        ("Result", "result"),
+    ):
         if props.get(key):
             record.details[detail] = props[key]
     pid = _int(props.get("MainPID"))
@@ -159,7 +167,15 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
         return unavailable(NAME, "systemctl is not on PATH")
     listing = await run(
         ctx,
-        ["systemctl", "list-units", "--type=service", "--all", "--no-pager", "--plain", "--no-legend"],
+        [
+            "systemctl",
+            "list-units",
+            "--type=service",
+            "--all",
+            "--no-pager",
+            "--plain",
+            "--no-legend",
+        ],
     )
     rows = [row for row in parse_list_units(listing.stdout) if row[1] != "not-found"]
     if not listing.ok and not rows:
@@ -185,7 +201,16 @@ async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> li
     unit = record.details.get("unit", f"{record.name}.service")
     result = await run(
         ctx,
-        ["journalctl", f"--unit={unit}", "-n", str(lines), "--no-pager", "--quiet",
-         "--utc", "-o", "short-iso"],
+        [
+            "journalctl",
+            f"--unit={unit}",
+            "-n",
+            str(lines),
+            "--no-pager",
+            "--quiet",
+            "--utc",
+            "-o",
+            "short-iso",
+        ],
     )
     return [line for line in result.stdout.splitlines() if line.strip()][-lines:]
