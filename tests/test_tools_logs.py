@@ -316,6 +316,16 @@ async def test_supervisor_program_logs(run_tool, supervisor) -> None:  # type: i
     assert render_text(crashy).startswith(crashy["summary"])
     unknown = await run_tool("get_logs", {"source": "no-such-program"}, **supervisor.settings)
     assert unknown["error"]["code"] == "not_found", unknown
+    untimed = await run_tool("get_logs", {"source": "worker", "since": "1h"}, **supervisor.settings)
+    assert untimed["lines"] == [] and "timestamp" in untimed["note"]
+
+
+async def test_docker_container_that_does_not_exist(run_tool) -> None:
+    """docker may be absent, its daemon down, or running: each gives a clear, hinted error."""
+    result = await run_tool("get_logs", {"source": "docker:sfai-no-such-container-4711"})
+    assert result["ok"] is False
+    assert result["error"]["code"] in ("not_found", "unavailable", "permission_denied")
+    assert result["error"]["hint"]
 
 
 async def test_journal_or_clear_message_for_a_service(run_tool) -> None:

@@ -275,7 +275,7 @@ async def _pm2_source(ctx: ToolContext, raw: str, q: LogQuery) -> JSON:
     env = entry.get("pm2_env") or {}
     streams: dict[str, list[str]] = {"out": [], "err": []}
     paths: dict[str, str] = {}
-    truncated = False
+    truncated, notes = False, []
     for stream, key in (("out", "pm_out_log_path"), ("err", "pm_err_log_path")):
         given = env.get(key)
         if not isinstance(given, str) or not given.startswith("/") or given == "/dev/null":
@@ -289,9 +289,13 @@ async def _pm2_source(ctx: ToolContext, raw: str, q: LogQuery) -> JSON:
             continue  # not written yet
         streams[stream], paths[stream] = scan["lines"], path
         truncated = truncated or scan["truncated"]
+        notes += [f"{stream}: {scan['note']}"] if scan.get("note") else []
     lines = _merge_streams(streams["out"], streams["err"], q.count)
     truncated = truncated or len(lines) < len(streams["out"]) + len(streams["err"])
-    return {"kind": "pm2", "paths": paths, "lines": lines, "truncated": truncated}
+    result: JSON = {"kind": "pm2", "paths": paths, "lines": lines, "truncated": truncated}
+    if notes:
+        result["note"] = "; ".join(notes)
+    return result
 
 
 async def _docker_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
@@ -352,6 +356,7 @@ async def _supervisor_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
     budget = SCAN_BUDGET_BYTES if filtered else min(SCAN_BUDGET_BYTES, q.count * 1024)
     streams: dict[str, list[str]] = {}
     errors: list[str] = []
+    timed = False
     for stream in ("stdout", "stderr"):
         code, stdout, stderr = await _run(ctx, [*base, "tail", f"-{budget}", name, stream])
         text = stdout if code == 0 else (stdout + stderr).strip()
@@ -361,7 +366,8 @@ async def _supervisor_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
         lines = text.splitlines()
         if len(text.encode()) >= budget and lines:
             lines = lines[1:]  # the first line was cut by the byte budget
-        streams[stream] = _filter(lines, q)[0]
+        streams[stream], _, any_time = _filter(lines, q)
+        timed = timed or (any_time and bool(lines))
     if not streams:
         detail = errors[0] if errors else "no output"
         missing = "no such process" in detail.lower() or "bad name" in detail.lower()
@@ -372,7 +378,11 @@ async def _supervisor_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
         )
     out, err = streams.get("stdout", []), streams.get("stderr", [])
     lines = _merge_streams(out, err, q.count)
-    return {"kind": "supervisor", "lines": lines, "truncated": len(lines) < len(out) + len(err)}
+    result: JSON = {"kind": "supervisor", "lines": lines}
+    result["truncated"] = len(lines) < len(out) + len(err)
+    if q.since is not None and not timed:
+        result["note"] = "the program's lines carry no timestamp, so since matched nothing"
+    return result
 
 
 async def _service_source(ctx: ToolContext, raw: str, q: LogQuery) -> JSON:
