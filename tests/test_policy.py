@@ -75,6 +75,7 @@ def test_app_names_follow_the_strict_pattern() -> None:
         "/etc/ssl/private/site.key",
         "/root/.ssh/id_ed25519",
         "/home/deploy/.ssh/authorized_keys",
+        "/home/bob/.ssh",
         "/srv/app/.env",
         "/srv/app/.env.production",
         "/home/u/.netrc",

@@ -53,7 +53,9 @@ async def test_valid_certificate_has_90_days_and_is_served_as_is(
     )
 
 
-async def test_expiring_certificate_has_3_days_left(nginx_server: NginxServer, run_tool: Any) -> None:
+async def test_expiring_certificate_has_3_days_left(
+    nginx_server: NginxServer, run_tool: Any
+) -> None:
     domain = "expiring.sfai.test"
     result = await run_tool("get_ssl_status", {"domain": domain}, **nginx_server.settings)
     expected = _expected_days(nginx_server.not_after[domain])
@@ -62,12 +64,15 @@ async def test_expiring_certificate_has_3_days_left(nginx_server: NginxServer, r
     assert abs(result["days_left"] - expected) < 0.01
     assert result["not_after"] == nginx_server.not_after[domain].strftime("%Y-%m-%dT%H:%M:%SZ")
     assert result["summary"].startswith(f"{domain}: certificate expires in 3 days (")
-    assert {"severity": "critical", "title": f"certificate expires in 3 days ({result['not_after'][:10]})"} in (
-        result["findings"]
-    )
+    assert {
+        "severity": "critical",
+        "title": f"certificate expires in 3 days ({result['not_after'][:10]})",
+    } in (result["findings"])
 
 
-async def test_each_sni_name_gets_its_own_certificate(nginx_server: NginxServer, run_tool: Any) -> None:
+async def test_each_sni_name_gets_its_own_certificate(
+    nginx_server: NginxServer, run_tool: Any
+) -> None:
     served = {}
     for domain in ("valid.sfai.test", "expiring.sfai.test"):
         result = await run_tool("get_ssl_status", {"domain": domain}, **nginx_server.settings)
@@ -79,11 +84,18 @@ async def test_each_sni_name_gets_its_own_certificate(nginx_server: NginxServer,
     assert nginx_server.fingerprints["default.sfai.test"] not in served.values()
 
 
-async def test_plain_http_only_domain_is_a_clear_not_found(nginx_server: NginxServer, run_tool: Any) -> None:
-    result = await run_tool("get_ssl_status", {"domain": "plain.sfai.test"}, **nginx_server.settings)
+async def test_plain_http_only_domain_is_a_clear_not_found(
+    nginx_server: NginxServer, run_tool: Any
+) -> None:
+    result = await run_tool(
+        "get_ssl_status", {"domain": "plain.sfai.test"}, **nginx_server.settings
+    )
     assert result["error"]["code"] == "not_found"
     assert "plain HTTP only" in result["error"]["message"]
-    assert f"{nginx_server.sites_conf}:{nginx_server.block_lines['plain.sfai.test']}" in result["error"]["message"]
+    assert (
+        f"{nginx_server.sites_conf}:{nginx_server.block_lines['plain.sfai.test']}"
+        in result["error"]["message"]
+    )
     assert "listen 443 ssl" in result["error"]["hint"]
 
 
@@ -98,7 +110,9 @@ async def test_private_key_in_the_certificate_file_never_leaves(
 ) -> None:
     domain = "combined.sfai.test"
     now = datetime.now(UTC)
-    cert_pem, key_pem, fingerprint = make_certificate(domain, now - timedelta(days=1), now + timedelta(days=30))
+    cert_pem, key_pem, fingerprint = make_certificate(
+        domain, now - timedelta(days=1), now + timedelta(days=30)
+    )
     combined = nginx_config_copy.root / "certs" / "combined.pem"
     combined.write_bytes(cert_pem + key_pem)
     nginx_config_copy.add_conf(
@@ -134,19 +148,26 @@ async def test_renewed_but_not_reloaded_shows_served_differs(
     (nginx_config_copy.root / "certs" / domain / "fullchain.pem").write_bytes(cert_pem)
     result = await run_tool("get_ssl_status", {"domain": domain}, **nginx_config_copy.settings)
     assert result["file_certificate"]["fingerprint_sha256"] == fingerprint
-    assert result["served"]["certificate"]["fingerprint_sha256"] == nginx_config_copy.source.fingerprints[domain]
+    assert (
+        result["served"]["certificate"]["fingerprint_sha256"]
+        == nginx_config_copy.source.fingerprints[domain]
+    )
     assert result["served"]["same_as_file"] is False
     assert result["summary"].endswith("served DIFFERS from file")
     assert any("reload nginx" in f["title"] for f in result["findings"])
 
 
-async def test_missing_certificate_file_is_a_finding(nginx_config_copy: NginxConfigCopy, run_tool: Any) -> None:
+async def test_missing_certificate_file_is_a_finding(
+    nginx_config_copy: NginxConfigCopy, run_tool: Any
+) -> None:
     nginx_config_copy.add_conf(
         "gone.conf",
         f"server {{ listen 127.0.0.1:{nginx_config_copy.source.tls_port} ssl; server_name gone.sfai.test;"
         f" ssl_certificate {nginx_config_copy.root}/certs/gone.pem; }}\n",
     )
-    result = await run_tool("get_ssl_status", {"domain": "gone.sfai.test"}, **nginx_config_copy.settings)
+    result = await run_tool(
+        "get_ssl_status", {"domain": "gone.sfai.test"}, **nginx_config_copy.settings
+    )
     assert result["ok"], result
     assert "no such file" in result["certificate_error"]
     assert result["findings"][0]["severity"] == "critical"
@@ -170,10 +191,17 @@ async def test_handshake_uses_sni_and_stdin_is_empty(nginx_server: NginxServer) 
     await call_tool("get_ssl_status", {"domain": "expiring.sfai.test"}, context)
     (argv,) = [argv for kind, argv in executor.calls if kind == "run" and argv[0] == "openssl"]
     assert argv[:6] == [
-        "openssl", "s_client", "-connect", f"127.0.0.1:{nginx_server.tls_port}",
-        "-servername", "expiring.sfai.test",
+        "openssl",
+        "s_client",
+        "-connect",
+        f"127.0.0.1:{nginx_server.tls_port}",
+        "-servername",
+        "expiring.sfai.test",
     ]
-    assert not any(kind == "read_file" and path.endswith((".key", "privkey.pem")) for kind, path in executor.calls)
+    assert not any(
+        kind == "read_file" and path.endswith((".key", "privkey.pem"))
+        for kind, path in executor.calls
+    )
 
 
 # -- x509 helpers, on certificates generated here --
@@ -201,7 +229,9 @@ def test_describe_an_expired_certificate() -> None:
     described = describe_certificate(cert, domain="old.test", now=now)
     assert described["expired"] is True
     assert described["days_left"] == -10.0
-    assert expiry_phrase(described["days_left"], described["not_after"]).startswith("EXPIRED 10 day(s) ago")
+    assert expiry_phrase(described["days_left"], described["not_after"]).startswith(
+        "EXPIRED 10 day(s) ago"
+    )
     assert described["matches_domain"] is True
     assert describe_certificate(cert, domain="other.test", now=now)["matches_domain"] is False
 
@@ -225,13 +255,20 @@ def test_malformed_certificate_raises_without_its_data() -> None:
         ("shop.example.com", "other.example.com", False),
     ],
 )
-def test_certificate_name_matching_follows_rfc_6125(domain: str, pattern: str, matches: bool) -> None:
+def test_certificate_name_matching_follows_rfc_6125(
+    domain: str, pattern: str, matches: bool
+) -> None:
     assert hostname_matches(domain, pattern) is matches
 
 
 @pytest.mark.parametrize(
     ("days", "phrase"),
-    [(89.6, "expires in 90 days"), (2.99, "expires in 3 days"), (0.25, "expires in 6 hour(s)"), (-0.5, "EXPIRED (")],
+    [
+        (89.6, "expires in 90 days"),
+        (2.99, "expires in 3 days"),
+        (0.25, "expires in 6 hour(s)"),
+        (-0.5, "EXPIRED ("),
+    ],
 )
 def test_expiry_phrases(days: float, phrase: str) -> None:
     assert expiry_phrase(days, "2026-11-27T10:00:00Z").startswith(phrase)

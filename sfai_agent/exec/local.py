@@ -71,16 +71,18 @@ def tail_lines(path: str, lines: int, max_bytes: int) -> TailResult:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             position = size
-            buffer = b""
+            chunks: list[bytes] = []
+            newlines = 0
             # A trailing newline ends the last line; it does not start a new one.
             wanted_newlines = lines + 1
-            while position > 0 and buffer.count(b"\n") < wanted_newlines:
-                if size - position >= max_bytes:
-                    break
+            while position > 0 and newlines < wanted_newlines and size - position < max_bytes:
                 step = min(_TAIL_BLOCK, position, max_bytes - (size - position))
                 position -= step
                 handle.seek(position)
-                buffer = handle.read(step) + buffer
+                chunk = handle.read(step)
+                chunks.append(chunk)
+                newlines += chunk.count(b"\n")
+            buffer = b"".join(reversed(chunks))
     except OSError as exc:
         raise _os_error(path, exc) from exc
     text = buffer.decode("utf-8", errors="replace")
@@ -235,7 +237,12 @@ class LocalExecutor:
 
     async def fs_usage(self, path: str) -> FsUsage:
         try:
-            vfs = os.statvfs(path)
+            # A hung network mount blocks statvfs forever: never on the event loop.
+            vfs = await asyncio.wait_for(asyncio.to_thread(os.statvfs, path), DEFAULT_TIMEOUT)
+        except TimeoutError:
+            raise ExecutorError(
+                "timeout", f"{path}: the filesystem did not answer (a hung network mount?)"
+            ) from None
         except OSError as exc:
             raise _os_error(path, exc) from exc
         size = vfs.f_blocks * vfs.f_frsize

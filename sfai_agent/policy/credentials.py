@@ -69,7 +69,7 @@ def is_credential_path(path: str) -> bool:
     if any(fnmatch.fnmatchcase(normalized, pattern) for pattern in CREDENTIAL_FILES):
         return True
     parts = normalized.split("/")
-    if any(part in CREDENTIAL_PATH_PARTS for part in parts[:-1]):
+    if any(part in CREDENTIAL_PATH_PARTS for part in parts):
         return True
     name = parts[-1]
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in CREDENTIAL_NAME_GLOBS)

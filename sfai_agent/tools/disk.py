@@ -7,6 +7,7 @@ the deepest, least informative part first, and it never follows a symlink.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import posixpath
 import re
@@ -112,7 +113,8 @@ async def _filesystems(ctx: ToolContext, mounts: list[Mount]) -> list[dict[str, 
     container's /etc/hosts) are no filesystem of their own and are left out."""
     rows: list[dict[str, Any]] = []
     seen: set[int | str] = set()
-    for mount in sorted(filter(is_real_filesystem, mounts), key=lambda m: len(m.mountpoint)):
+    visible = {m.mountpoint: m for m in mounts}.values()  # a later mount hides an earlier one
+    for mount in sorted(filter(is_real_filesystem, visible), key=lambda m: len(m.mountpoint)):
         try:
             info = await ctx.executor.stat(mount.mountpoint, follow_symlinks=True)
             if info.kind != "dir":
@@ -261,7 +263,8 @@ async def _scan_path(ctx: ToolContext, raw: str, mounts: list[Mount]) -> JSON:
         )
     result: JSON = {"path": resolved, "kind": info.kind}
     if mount is not None:
-        result["filesystem"] = await _usage(ctx, mount)
+        with contextlib.suppress(ExecutorError):  # the walk is still worth having
+            result["filesystem"] = await _usage(ctx, mount)
     if info.kind != "dir":
         entry = {"path": resolved, "kind": info.kind, "size_bytes": info.size_bytes}
         return {**result, "total_bytes": info.size_bytes, "largest": [entry],

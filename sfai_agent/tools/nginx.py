@@ -111,9 +111,10 @@ def parse_master_line(line: str) -> MasterProcess | None:
 
 
 async def running_masters(ctx: ToolContext) -> list[MasterProcess]:
+    # -ww: without it ps cuts lines to $COLUMNS (80 when it has no terminal).
     try:
         result = await ctx.executor.run(
-            ["ps", "-eo", "pid=,args="], timeout=ctx.settings.command_timeout_s
+            ["ps", "-ww", "-eo", "pid=,args="], timeout=ctx.settings.command_timeout_s
         )
     except ExecutorError:
         return []
@@ -274,15 +275,35 @@ def describe_block(state: NginxState, block: ServerBlock, *, text: bool) -> JSON
     return described
 
 
+async def _is(ctx: ToolContext, path: str | None, kind: str) -> bool:
+    try:
+        return (
+            bool(path) and (await ctx.executor.stat(str(path), follow_symlinks=True)).kind == kind
+        )
+    except ExecutorError:
+        return False
+
+
 async def _locate(ctx: ToolContext) -> tuple[str, str | None, str]:
+    """(conf, prefix, source). nginx writes its process title over its argv and environment,
+    so with a small environment ``ps`` shows the command line cut short: a ``-c``/``-p`` read
+    there is used only once the file/directory is seen to exist."""
     masters = await running_masters(ctx)
     if ctx.settings.nginx_conf:
         conf = ctx.settings.nginx_conf
-        prefix = next((m.prefix for m in masters if m.conf == conf), None)
-        return conf, prefix, "settings"
+        prefix = next((m.prefix for m in masters if m.conf == conf and m.prefix), None)
+        return conf, prefix if await _is(ctx, prefix, "dir") else None, "settings"
+    for master in masters:
+        if master.conf is None or await _is(ctx, master.conf, "file"):
+            prefix = master.prefix if await _is(ctx, master.prefix, "dir") else None
+            return master.conf or DEFAULT_CONF, prefix, f"running master (pid {master.pid})"
     if masters:
-        master = masters[0]
-        return master.conf or DEFAULT_CONF, master.prefix, f"running master (pid {master.pid})"
+        raise ToolError(
+            "not_found",
+            f"nginx runs (master pid {masters[0].pid}) with -c {masters[0].conf}, which is not a "
+            "file here: ps may show its command line cut short",
+            "set tools.nginx_conf to nginx's main config file",
+        )
     return DEFAULT_CONF, None, "default path"
 
 

@@ -14,11 +14,8 @@ from typing import Any
 from sfai_agent.exec.base import ExecutorError
 from sfai_agent.tools.base import ToolContext
 
-PS_ARGV: tuple[str, ...] = (
-    "ps",
-    "-eo",
-    "pid=,user=,pcpu=,pmem=,rss=,etimes=,comm=,args=",
-)
+PS_ARGV: tuple[str, ...] = ("ps", "-ww", "-eo", "pid=,user=,pcpu=,pmem=,rss=,etimes=,comm=,args=")
+"""``-ww``: unlimited width, or ps cuts ``args`` to $COLUMNS when that is set."""
 COMMAND_CHARS = 200
 """Command lines are cut to this many characters: enough to recognise a process."""
 PROC_SCAN_MAX = 2_000

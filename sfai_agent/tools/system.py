@@ -158,7 +158,7 @@ async def get_system_overview(ctx: ToolContext, args: JSON) -> JSON:
     boot_epoch = next(
         (int(line.split()[1]) for line in stat.splitlines() if line.startswith("btime ")), None
     )
-    loads = [float(v) for v in (loadavg or "").split()[:3]] or [0.0, 0.0, 0.0]
+    loads = ([float(v) for v in (loadavg or "").split()[:3]] + [0.0, 0.0, 0.0])[:3]
     cpu_count = count_cpus(stat, None if "cpu0" in stat else await read_text(ctx, "/proc/cpuinfo"))
     mem = memory_from_meminfo(meminfo)
     total = mem.get("MemTotal", 0)
