@@ -136,6 +136,10 @@ async def test_private_key_in_the_certificate_file_never_leaves(
     # the live nginx does not know this name: it answers with its default certificate
     assert result["served"]["same_as_file"] is False
     assert result["served"]["certificate"]["subject_cn"] == "default.sfai.test"
+    assert {
+        "severity": "critical",
+        "title": f"the served certificate is for default.sfai.test, not {domain}",
+    } in result["findings"]
 
 
 async def test_renewed_but_not_reloaded_shows_served_differs(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
@@ -35,6 +34,8 @@ def config_or_exit() -> Config:
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # not at module level: `sfai --help` never needs it
+
     try:
         return asyncio.run(coroutine)
     except KeyboardInterrupt:

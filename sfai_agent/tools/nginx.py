@@ -27,6 +27,7 @@ from sfai_agent.tools.nginx_conf import (
     name_rank,
     parse_listen,
 )
+from sfai_agent.tools.render import render_text
 
 DEFAULT_CONF = "/etc/nginx/nginx.conf"
 TEST_OUTPUT_CHARS = 4_000
@@ -367,8 +368,6 @@ def require_config(state: NginxState) -> NginxConfig:
 
 def _render(result: JSON) -> str:
     if not result.get("ok", True):
-        from sfai_agent.tools.render import render_text
-
         return render_text(result)
     test = result.get("test", {})
     lines = [str(result.get("summary", "")), f"config: {result.get('config_file')}"]

@@ -11,6 +11,10 @@ against the main config's directory, globs (``conf.d/*.conf``) are expanded with
 and ``fnmatch`` in sorted order, and the included directives are spliced in place of the
 ``include``. Loading is bounded (files, nesting depth, bytes per file) and include cycles are
 reported as errors with the ``file:line`` of the offending ``include``.
+
+It also holds the few directive meanings every nginx-reading tool shares, as pure functions:
+``listen`` arguments (:func:`parse_listen`), server_name matching (:func:`name_rank`) and
+upstream targets (:func:`split_target`).
 """
 
 from __future__ import annotations

@@ -132,35 +132,29 @@ def _findings(result: JSON) -> list[JSON]:
         findings.append({"severity": severity, "title": title})
 
     served = result["served"]
-    cert: dict[str, Any] | None = result.get("file_certificate") or served.get("certificate")
+    file_cert: dict[str, Any] | None = result.get("file_certificate")
+    served_cert: dict[str, Any] | None = served.get("certificate")
     if "certificate_error" in result:
         add("critical", f"certificate file: {result['certificate_error']}")
     if result["certificate_file_has_private_key"]:
-        add(
-            "warning",
-            "the certificate file also contains a private key: keep keys in their own file",
-        )
-    if cert is not None:
-        days = cert["days_left"]
-        if days < 0:
-            add("critical", f"certificate expired on {cert['not_after']}")
-        elif days < EXPIRY_CRITICAL_DAYS or days < EXPIRY_WARNING_DAYS:
-            severity = "critical" if days < EXPIRY_CRITICAL_DAYS else "warning"
-            add(severity, f"certificate {expiry_phrase(days, cert['not_after'])}")
-        if not cert.get("matches_domain", True):
-            add(
-                "critical",
-                f"certificate names {cert['sans'] or cert['subject_cn']}, not {result['domain']}",
-            )
-        if cert["self_signed"]:
-            add("warning", "certificate is self-signed: browsers will not trust it")
+        add("warning", "the certificate file also holds a private key: keep keys in their own file")
+    days = result.get("days_left")
+    if days is not None and days < 0:
+        add("critical", f"certificate expired on {result['not_after']}")
+    elif days is not None and days < EXPIRY_WARNING_DAYS:
+        severity = "critical" if days < EXPIRY_CRITICAL_DAYS else "warning"
+        add(severity, f"certificate {expiry_phrase(days, result['not_after'])}")
+    for label, cert in (("file", file_cert), ("served", served_cert)):
+        if cert is not None and not cert.get("matches_domain", True):
+            names = ", ".join(cert["sans"]) or cert["subject_cn"]
+            add("critical", f"the {label} certificate is for {names}, not {result['domain']}")
+    if (file_cert or served_cert or {}).get("self_signed"):
+        add("warning", "certificate is self-signed: browsers will not trust it")
     if "error" in served:
         where = f"{served.get('address')}:{served.get('port')}"
         add("warning", f"TLS handshake on {where} failed: {served['error']}")
     elif served.get("same_as_file") is False:
-        add(
-            "warning", "nginx serves a different certificate than the file: reload nginx (renewed?)"
-        )
+        add("warning", "nginx serves a different certificate than the file: reload nginx")
     return findings
 
 
@@ -174,7 +168,7 @@ def _summary(result: JSON) -> str:
     if "error" in served:
         return head + f", handshake failed: {served['error']}"
     if served.get("same_as_file") is None:
-        return head + ", served certificate read"
+        return head + ", served certificate checked (file unreadable)"
     return head + (
         ", served matches file" if served["same_as_file"] else ", served DIFFERS from file"
     )
@@ -191,7 +185,8 @@ def _summary(result: JSON) -> str:
     its server block names (subject, SANs, issuer, validity, days_left, fingerprint,
     self-signed, matches the domain) and the certificate a local TLS handshake with SNI
     actually presents (same as the file or not, e.g. nginx not reloaded after a renewal),
-    plus findings. Use it for expiry, name-mismatch and "browser says not secure" questions.""",
+    plus findings. Top-level days_left/not_after are those of whichever certificate
+    expires first. Use it for expiry, name-mismatch and "browser says not secure" questions.""",
 )
 async def get_ssl_status(ctx: ToolContext, args: JSON) -> JSON:
     domain = domain_name(args.get("domain"))
