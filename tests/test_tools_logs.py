@@ -11,13 +11,8 @@ import pytest
 from sfai_agent.exec import LocalExecutor
 from sfai_agent.settings import AgentSettings
 from sfai_agent.tools.base import ToolContext
-from sfai_agent.tools.logs import (
-    FIRST_WINDOW_BYTES,
-    SCAN_BUDGET_BYTES,
-    filter_since,
-    line_time,
-    parse_since,
-)
+from sfai_agent.tools.logs import FIRST_WINDOW_BYTES, SCAN_BUDGET_BYTES
+from sfai_agent.tools.logtime import filter_since, line_time, parse_since
 from sfai_agent.tools.render import render_text
 from sfai_agent.tools.runner import call_tool
 from tests.fixtures.supervisor import CRASHY_STDERR_LINE, WORKER_STDOUT_LINE

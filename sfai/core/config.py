@@ -65,6 +65,22 @@ class CheckThresholds:
     cert_critical_days: float = 3.0
 
 
+@dataclass(frozen=True)
+class OpenAISettings:
+    """An OpenAI-compatible endpoint for local models (Ollama, llama.cpp server, vLLM)."""
+
+    base_url: str = "http://127.0.0.1:11434/v1"
+    api_key: str = ""
+    model: str = ""
+
+
+_OPENAI_COMMENTS = {
+    "base_url": "OpenAI-compatible API root (Ollama: http://127.0.0.1:11434/v1)",
+    "api_key": "API key, if the endpoint wants one (or SFAI_OPENAI__API_KEY)",
+    "model": "model name, e.g. qwen2.5:14b or llama3.1:8b (must support tool calling)",
+}
+
+
 def _table(cls: type, comments: dict[str, str]) -> dict[str, Any]:
     """(default, comment) per key, defaults taken from the dataclass itself."""
     table: dict[str, Any] = {}
@@ -87,9 +103,17 @@ DEFAULTS: dict[str, Any] = {
     ),
     "model": ("", "model name; empty: the provider's default"),
     "default_host": ("local", "host used when --host is not given"),
+    "mode": ("suggest", "diagnose | suggest | act: what `sfai ask` may do by default"),
+    "max_steps": (12, "model turns per question at most"),
+    "max_tokens": (4096, "output tokens per model turn at most"),
+    "prompt_file": ("", "a file of your own rules added to the system prompt"),
     "tools": _table(AgentSettings, _TOOLS_COMMENTS),
     "check": _table(CheckThresholds, _CHECK_COMMENTS),
+    "openai": _table(OpenAISettings, _OPENAI_COMMENTS),
 }
+
+
+MODES = ("diagnose", "suggest", "act")
 
 
 class ConfigError(Exception):
@@ -101,8 +125,13 @@ class Config:
     provider: str = "auto"
     model: str = ""
     default_host: str = "local"
+    mode: str = "suggest"
+    max_steps: int = 12
+    max_tokens: int = 4096
+    prompt_file: str = ""
     tools: AgentSettings = field(default_factory=AgentSettings)
     check: CheckThresholds = field(default_factory=CheckThresholds)
+    openai: OpenAISettings = field(default_factory=OpenAISettings)
     source: Path | None = None
     warnings: tuple[str, ...] = ()
 
@@ -114,8 +143,13 @@ class Config:
             "provider": self.provider,
             "model": self.model,
             "default_host": self.default_host,
+            "mode": self.mode,
+            "max_steps": self.max_steps,
+            "max_tokens": self.max_tokens,
+            "prompt_file": self.prompt_file,
             "tools": {k: list(v) if isinstance(v, tuple) else v for k, v in tools.items()},
             "check": check,
+            "openai": {f.name: getattr(self.openai, f.name) for f in fields(self.openai)},
         }
 
 
@@ -209,10 +243,19 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         raise ConfigError(
             f"provider: expected auto, anthropic, offline or openai, got {merged['provider']!r}"
         )
+    if merged["mode"] not in MODES:
+        raise ConfigError(f"mode: expected one of {', '.join(MODES)}, got {merged['mode']!r}")
+    if not 1 <= merged["max_steps"] <= 100:
+        raise ConfigError(f"max_steps: expected 1 to 100, got {merged['max_steps']}")
     return Config(
         provider=merged["provider"],
         model=merged["model"],
         default_host=merged["default_host"],
+        mode=merged["mode"],
+        max_steps=merged["max_steps"],
+        max_tokens=merged["max_tokens"],
+        prompt_file=merged["prompt_file"],
+        openai=OpenAISettings(**merged["openai"]),
         tools=AgentSettings.from_mapping(merged["tools"]),
         check=CheckThresholds(**merged["check"]),
         source=source,

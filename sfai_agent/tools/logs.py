@@ -3,21 +3,24 @@
 Files are read from the end (cost independent of their size) inside a byte budget, and
 filtered by a plain substring, never a regex: a pattern from a model or from text it read
 cannot trigger catastrophic backtracking. Journal, supervisor, pm2 and docker logs come
-from their own commands, run as argv lists after the names passed are validated.
+from their own commands, run as argv lists after the names passed are validated; where
+supervisord and PM2 keep a program's output is known only to their modules in
+``managers/``, which ``get_service_status`` reads too. Times are read by ``logtime``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from sfai_agent.exec.base import ExecutorError
 from sfai_agent.policy.credentials import is_credential_path
 from sfai_agent.policy.identifiers import app_name, service_name
 from sfai_agent.policy.paths import resolve_under_roots
 from sfai_agent.tools.base import JSON, ToolContext, ToolError, object_schema, register
+from sfai_agent.tools.logtime import filter_since, iso_utc, parse_since
+from sfai_agent.tools.managers import merge_streams, pm2, supervisor
 from sfai_agent.tools.render import human_bytes
 
 MAX_LINES = 2_000
@@ -31,20 +34,11 @@ COMMAND_SCAN_LINES = 20_000
 LINE_CHARS = 4_000
 _NO_LIMIT = 1 << 62
 _CONTAINER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_RELATIVE = re.compile(r"(\d{1,7})\s*([smhdw])", re.IGNORECASE)
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
-_ISO = re.compile(
-    r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?\s?(Z|[+-]\d{2}:?\d{2})?"
-)
-_SYSLOG = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b")
-_NGINX_ERROR = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
-_COMMON_LOG = re.compile(r"\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]")
 _SOURCE_HINT = (
     "source is a service name (nginx), nginx:error, nginx:access, pm2:APP, docker:NAME, "
     "or an absolute path under the log roots such as /var/log/syslog"
 )
+_PM2_DAEMON_HINT = "check that the pm2 daemon runs for this user (pm2 ls)"
 
 
 @dataclass(frozen=True)
@@ -55,78 +49,6 @@ class LogQuery:
     grep: str | None
     since: datetime | None
     now: datetime
-
-
-def _zone(text: str | None) -> timezone:
-    if not text or text == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
-
-
-def line_time(line: str, now: datetime) -> datetime | None:
-    """The time a log line starts with, in UTC, or None.
-
-    Knows ISO 8601 (journal short-iso, docker, rsyslog's modern format, ``[2026-11-24
-    14:03:01]`` app logs), syslog's ``Nov 24 14:03:01`` (year taken from ``now``, or the
-    previous one when that would be in the future), nginx error's ``2026/11/24 14:03:01``
-    and the common/combined access format ``[24/Nov/2026:14:03:01 +0000]``. Times
-    without a zone are taken as UTC.
-    """
-    try:
-        if m := _ISO.match(line):
-            y, mo, d, h, mi, s = (int(v) for v in m.groups()[:6])
-            return datetime(y, mo, d, h, mi, s, tzinfo=_zone(m[7])).astimezone(UTC)
-        if m := _NGINX_ERROR.match(line):
-            y, mo, d, h, mi, s = (int(v) for v in m.groups())
-            return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
-        if (m := _SYSLOG.match(line)) and m[1] in _MONTHS:
-            h, mi, s = int(m[3]), int(m[4]), int(m[5])
-            stamp = datetime(now.year, _MONTHS[m[1]], int(m[2]), h, mi, s, tzinfo=UTC)
-            return stamp.replace(year=now.year - 1) if stamp > now + timedelta(days=1) else stamp
-        if (m := _COMMON_LOG.search(line, 0, 200)) and m[2] in _MONTHS:
-            d, y, h, mi, s = int(m[1]), int(m[3]), int(m[4]), int(m[5]), int(m[6])
-            return datetime(y, _MONTHS[m[2]], d, h, mi, s, tzinfo=_zone(m[7])).astimezone(UTC)
-    except ValueError:  # 31 Feb and friends
-        return None
-    return None
-
-
-def parse_since(value: str, now: datetime) -> datetime:
-    """``1h``/``30m``/``2d``/``1w`` before ``now``, or an ISO 8601 date or time (UTC if no zone)."""
-    text = value.strip()
-    if m := _RELATIVE.fullmatch(text):
-        return now - timedelta(seconds=int(m[1]) * _UNITS[m[2].lower()])
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        raise ToolError(
-            "invalid_argument",
-            f"since {value[:40]!r} is neither a relative time nor an ISO 8601 date/time",
-            "use e.g. 30m, 2h, 1d, 2026-11-24 or 2026-11-24T14:00:00Z",
-        ) from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
-
-
-def filter_since(lines: list[str], since: datetime, now: datetime) -> tuple[list[str], bool, bool]:
-    """Lines at or after ``since``; a line without a time follows the verdict of the line
-    before it (a stack trace follows its header). Returns ``(kept, older_seen, any_time)``:
-    whether a line older than ``since`` was met (nothing earlier can match) and whether
-    any line had a recognisable time at all."""
-    kept: list[str] = []
-    verdict = older_seen = any_time = False
-    for line in lines:
-        stamp = line_time(line, now)
-        if stamp is not None:
-            any_time = True
-            verdict = stamp >= since
-            older_seen = older_seen or not verdict
-        if verdict:
-            kept.append(line)
-    return kept, older_seen, any_time
 
 
 def filter_grep(lines: list[str], needle: str | None) -> list[str]:
@@ -242,47 +164,25 @@ async def _run(ctx: ToolContext, argv: list[str]) -> tuple[int, str, str]:
     return result.returncode, result.stdout, result.stderr
 
 
-def _merge_streams(out: list[str], err: list[str], count: int) -> list[str]:
-    """Two streams in one list of at most ``count`` labelled lines; stderr gets at least
-    half the room when both are long, because that is where failures are."""
-    n_err = min(len(err), max(count - len(out), (count + 1) // 2))
-    n_out = min(len(out), count - n_err)
-    return [f"[out] {line}" for line in out[len(out) - n_out :]] + [
-        f"[err] {line}" for line in err[len(err) - n_err :]
-    ]
-
-
 async def _pm2_source(ctx: ToolContext, raw: str, q: LogQuery) -> JSON:
     app = app_name(raw)
     if await ctx.executor.which("pm2") is None:
         raise ToolError("unavailable", "pm2 is not installed on this host", _SOURCE_HINT)
-    code, stdout, stderr = await _run(ctx, ["pm2", "jlist"])
-    try:  # pm2 may print a banner before the JSON
-        apps = json.loads(stdout[stdout.find("[") :]) if code == 0 else None
-    except ValueError:
-        apps = None
-    if not isinstance(apps, list):
-        raise ToolError(
-            "unavailable",
-            f"pm2 jlist failed: {(stderr or stdout).strip()[:200]}",
-            "check that the pm2 daemon runs for this user (pm2 ls)",
-        )
-    entry = next((a for a in apps if isinstance(a, dict) and a.get("name") == app), None)
+    try:
+        listing = await pm2.jlist(ctx)
+    except ValueError as exc:  # its output held no JSON list
+        raise ToolError("unavailable", f"pm2 jlist failed: {exc}", _PM2_DAEMON_HINT) from None
+    if not listing.available:
+        raise ToolError("unavailable", listing.reason, _PM2_DAEMON_HINT)
+    entry = next((r for r in listing.records if r.name == app), None)
     if entry is None:
-        known = sorted(str(a.get("name")) for a in apps if isinstance(a, dict))
+        known = sorted(r.name for r in listing.records)
         hint = "known apps: " + (", ".join(known[:20]) or "none")
         raise ToolError("not_found", f"pm2 has no app named {app!r}", hint)
-    env = entry.get("pm2_env") or {}
     streams: dict[str, list[str]] = {"out": [], "err": []}
     paths: dict[str, str] = {}
     truncated, notes = False, []
-    for stream, key in (("out", "pm_out_log_path"), ("err", "pm_err_log_path")):
-        given = env.get(key)
-        if not isinstance(given, str) or not given.startswith("/") or given == "/dev/null":
-            continue
-        path = await ctx.executor.realpath(given)
-        if is_credential_path(path):
-            raise ToolError("refused_by_policy", f"pm2's log {path} is a credential location")
+    for stream, path in (await pm2.log_files(ctx, entry)).items():
         try:
             scan = await _scan_file(ctx, path, q)
         except ExecutorError:
@@ -290,7 +190,7 @@ async def _pm2_source(ctx: ToolContext, raw: str, q: LogQuery) -> JSON:
         streams[stream], paths[stream] = scan["lines"], path
         truncated = truncated or scan["truncated"]
         notes += [f"{stream}: {scan['note']}"] if scan.get("note") else []
-    lines = _merge_streams(streams["out"], streams["err"], q.count)
+    lines = merge_streams(streams["out"], streams["err"], q.count)
     truncated = truncated or len(lines) < len(streams["out"]) + len(streams["err"])
     result: JSON = {"kind": "pm2", "paths": paths, "lines": lines, "truncated": truncated}
     if notes:
@@ -348,26 +248,10 @@ async def _journal_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
 
 
 async def _supervisor_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
-    """``supervisorctl tail -BYTES NAME stdout|stderr``: supervisord keeps both streams."""
-    base = ["supervisorctl"]
-    if ctx.settings.supervisor_config:
-        base += ["-c", ctx.settings.supervisor_config]
+    """supervisord keeps a program's stdout and stderr apart: both are read, then merged."""
     filtered = q.grep is not None or q.since is not None
     budget = SCAN_BUDGET_BYTES if filtered else min(SCAN_BUDGET_BYTES, q.count * 1024)
-    streams: dict[str, list[str]] = {}
-    errors: list[str] = []
-    timed = False
-    for stream in ("stdout", "stderr"):
-        code, stdout, stderr = await _run(ctx, [*base, "tail", f"-{budget}", name, stream])
-        text = stdout if code == 0 else (stdout + stderr).strip()
-        if code != 0 or text.startswith(("ERROR", f"{name}: ERROR")):
-            errors.append(text.strip()[:200] or f"exit status {code}")
-            continue
-        lines = text.splitlines()
-        if len(text.encode()) >= budget and lines:
-            lines = lines[1:]  # the first line was cut by the byte budget
-        streams[stream], _, any_time = _filter(lines, q)
-        timed = timed or (any_time and bool(lines))
+    streams, errors = await supervisor.tail_streams(ctx, name, budget)
     if not streams:
         detail = errors[0] if errors else "no output"
         missing = "no such process" in detail.lower() or "bad name" in detail.lower()
@@ -376,8 +260,12 @@ async def _supervisor_source(ctx: ToolContext, name: str, q: LogQuery) -> JSON:
             f"supervisorctl tail {name} failed: {detail}",
             "check the program name with list_services, and that supervisord runs",
         )
+    timed = False
+    for stream, lines in streams.items():
+        streams[stream], _, any_time = _filter(lines, q)
+        timed = timed or (any_time and bool(lines))
     out, err = streams.get("stdout", []), streams.get("stderr", [])
-    lines = _merge_streams(out, err, q.count)
+    lines = merge_streams(out, err, q.count)
     result: JSON = {"kind": "supervisor", "lines": lines}
     result["truncated"] = len(lines) < len(out) + len(err)
     if q.since is not None and not timed:
@@ -458,7 +346,7 @@ async def get_logs(ctx: ToolContext, args: JSON) -> JSON:
     if q.grep:
         summary += f" containing {q.grep!r}"
     if since is not None:
-        result["since"] = since.isoformat(timespec="seconds").replace("+00:00", "Z")
+        result["since"] = iso_utc(since)
         summary += f" since {result['since']}"
     if result.get("truncated"):
         summary += "; older lines not shown"

@@ -9,15 +9,15 @@ of claiming there were none.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sfai_agent.exec.base import ExecutorError
 from sfai_agent.tools.base import JSON, ToolContext, ToolError, object_schema, register
-from sfai_agent.tools.logs import line_time
+from sfai_agent.tools.logtime import iso_utc, line_time
 from sfai_agent.tools.procs import list_processes_with_source, top
 from sfai_agent.tools.render import human_bytes
-from sfai_agent.tools.system import iso_utc, memory_from_meminfo, percent, read_text
+from sfai_agent.tools.system import memory_from_meminfo, percent, read_text
 
 TOP_CONSUMERS = 10
 MAX_OOM_KILLS = 20
@@ -31,7 +31,6 @@ _JOURNAL_ARGV = [
 _KILLED = re.compile(r"Kill(?:ed)? process (\d+) \((.{0,64}?)\)(?= total-vm| score|,|$)")
 _OOM_KILL_INFO = re.compile(r"oom-kill:.*?\btask=([^,]*),pid=(\d+)")
 _RSS_FIELD = re.compile(r"\b(anon|file|shmem)-rss:(\d+)kB")
-_DMESG_UPTIME = re.compile(r"^\[\s*(\d+)\.(\d+)\]\s*")
 
 
 def parse_oom_line(line: str) -> dict[str, Any] | None:
@@ -95,12 +94,8 @@ def parse_oom_kills(
         event = parse_oom_line(line)
         if event is None:
             continue
-        stamp = line_time(line, now)
-        if stamp is None and boot_time is not None and (m := _DMESG_UPTIME.match(line)):
-            stamp = boot_time + timedelta(seconds=int(m[1]))
-        event["time"] = (
-            stamp.isoformat(timespec="seconds").replace("+00:00", "Z") if stamp else None
-        )
+        stamp = line_time(line, now, boot_time)
+        event["time"] = iso_utc(stamp) if stamp else None
         event["line"] = line[:500]
         _merge_kill(events, event)
     return [{"time": e.pop("time"), **e} for e in events]
@@ -232,7 +227,7 @@ async def get_memory_status(ctx: ToolContext, args: JSON) -> JSON:
         "oom_source": oom_source,
     }
     if boot is not None:
-        result["boot_time"] = iso_utc(boot.timestamp())
+        result["boot_time"] = iso_utc(boot)
     if source and failures:
         result["oom_source_notes"] = failures
     return result

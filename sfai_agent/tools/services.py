@@ -223,7 +223,7 @@ async def get_service_status(ctx: ToolContext, args: JSON) -> JSON:
         result["details"] = dict(record.details)
     try:
         result["recent_logs"] = await recent_logs(ctx, record, LOG_LINES)
-    except ExecutorError as exc:
+    except (ExecutorError, ToolError) as exc:  # e.g. a PM2 log in a credential location
         result["recent_logs"] = []
         result["logs_error"] = exc.message
     return result

@@ -3,7 +3,11 @@
 One module per manager (``systemd``, ``supervisor``, ``pm2``, ``docker``), each with
 ``async probe(ctx) -> ManagerProbe`` (detection and listing in one pass: for most managers
 the listing command *is* the liveness check) and ``async recent_logs(ctx, record, lines)``.
-Modules are imported lazily, only for the managers the settings ask for.
+Modules are imported lazily, only for the managers the settings ask for. How a manager
+keeps its logs is known only in its module: ``get_logs`` (``pm2:APP``, a supervisord
+program) reads them through the same functions as ``recent_logs``. The helpers here that
+the modules share (``run``, ``unavailable``, ``first_line``, ``now``, ``merge_streams``) are
+called as ``managers.run(...)``, so a call says where it comes from.
 
 ``collect_services`` is the entry point other tools use (``list_services``,
 ``get_service_status``, ``list_apps``, ``sfai check``); its result is memoised in
@@ -19,7 +23,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
-from sfai_agent.exec.base import CommandResult, ExecutorError
+from sfai_agent.exec.base import DEFAULT_MAX_OUTPUT, CommandResult, ExecutorError
 from sfai_agent.tools.base import ToolContext
 
 KNOWN_MANAGERS: tuple[str, ...] = ("systemd", "supervisor", "pm2", "docker")
@@ -91,10 +95,6 @@ def unavailable(name: str, reason: str) -> ManagerProbe:
     return ManagerProbe(name=name, available=False, reason=reason)
 
 
-def iso_utc(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def now() -> float:
     return datetime.now(UTC).timestamp()
 
@@ -109,10 +109,29 @@ def first_line(*texts: str) -> str:
 
 
 async def run(
-    ctx: ToolContext, argv: list[str], *, env: dict[str, str] | None = None
+    ctx: ToolContext,
+    argv: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
 ) -> CommandResult:
     """Run a manager's command with the configured timeout."""
-    return await ctx.executor.run(argv, timeout=ctx.settings.command_timeout_s, env=env)
+    return await ctx.executor.run(
+        argv, timeout=ctx.settings.command_timeout_s, env=env, max_output=max_output
+    )
+
+
+def merge_streams(
+    out: list[str], err: list[str], count: int, labels: tuple[str, str] = ("out", "err")
+) -> list[str]:
+    """A process's two streams in one list of at most ``count`` lines, each tagged with
+    its stream (``[out] ...``), stdout first. stderr gets at least half the room when both
+    are long, because that is where failures are."""
+    n_err = min(len(err), max(count - len(out), (count + 1) // 2))
+    n_out = min(len(out), count - n_err)
+    return [f"[{labels[0]}] {line}" for line in out[len(out) - n_out :]] + [
+        f"[{labels[1]}] {line}" for line in err[len(err) - n_err :]
+    ]
 
 
 def _module(name: str) -> ModuleType:

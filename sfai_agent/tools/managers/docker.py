@@ -12,16 +12,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sfai_agent.tools import managers
 from sfai_agent.tools.base import ToolContext
-from sfai_agent.tools.managers import (
-    ManagerProbe,
-    ServiceRecord,
-    first_line,
-    iso_utc,
-    now,
-    run,
-    unavailable,
-)
+from sfai_agent.tools.logtime import iso_utc
+from sfai_agent.tools.managers import ManagerProbe, ServiceRecord
 
 NAME = "docker"
 _FAILED_STATES = ("restarting", "dead")
@@ -125,28 +119,32 @@ def build_records(
 
 async def probe(ctx: ToolContext) -> ManagerProbe:
     if await ctx.executor.which("docker") is None:
-        return unavailable(NAME, "docker is not on PATH")
-    listing = await run(ctx, ["docker", "ps", "-a", "--no-trunc", "--format", "{{json .}}"])
+        return managers.unavailable(NAME, "docker is not on PATH")
+    listing = await managers.run(
+        ctx, ["docker", "ps", "-a", "--no-trunc", "--format", "{{json .}}"]
+    )
     if not listing.ok:
-        gist = first_line(listing.stderr, listing.stdout) or f"exit {listing.returncode}"
-        return unavailable(NAME, f"the docker daemon is not answering: {gist}")
+        gist = managers.first_line(listing.stderr, listing.stdout) or f"exit {listing.returncode}"
+        return managers.unavailable(NAME, f"the docker daemon is not answering: {gist}")
     ids = [
         str(json.loads(line).get("ID", "")) for line in listing.stdout.splitlines() if line.strip()
     ]
     inspected: list[dict[str, Any]] = []
     if ids:
-        details = await run(ctx, ["docker", "inspect", "--type", "container", *ids])
+        details = await managers.run(ctx, ["docker", "inspect", "--type", "container", *ids])
         if details.stdout.strip().startswith("["):
             data = json.loads(details.stdout)
             inspected = [item for item in data if isinstance(item, dict)]
     return ManagerProbe(
-        name=NAME, available=True, records=build_records(listing.stdout, inspected, now())
+        name=NAME, available=True, records=build_records(listing.stdout, inspected, managers.now())
     )
 
 
 async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> list[str]:
     """``docker logs --tail N --timestamps``; stdout and stderr merged back in time order."""
     target = record.details.get("container_id") or record.name
-    result = await run(ctx, ["docker", "logs", "--tail", str(lines), "--timestamps", target])
+    result = await managers.run(
+        ctx, ["docker", "logs", "--tail", str(lines), "--timestamps", target]
+    )
     merged = [line for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip()]
     return sorted(merged)[-lines:]

@@ -5,22 +5,20 @@ program is not running (still a valid listing) and prints ``unix:///... no such 
 ``... refused connection`` (exit 4) when supervisord is down. Exit codes and restart counts
 are not in ``status``; they come from supervisord's own log (``maintail``), which records
 ``exited: NAME (exit status N; not expected)`` and every ``spawned: 'NAME'``.
+
+A program's own output is read with ``supervisorctl tail`` (:func:`tail_streams`), both for
+``recent_logs`` and for ``get_logs``.
 """
 
 from __future__ import annotations
 
 import re
 
+from sfai_agent.exec.base import DEFAULT_MAX_OUTPUT
+from sfai_agent.tools import managers
 from sfai_agent.tools.base import ToolContext
-from sfai_agent.tools.managers import (
-    ManagerProbe,
-    ServiceRecord,
-    first_line,
-    iso_utc,
-    now,
-    run,
-    unavailable,
-)
+from sfai_agent.tools.logtime import iso_utc
+from sfai_agent.tools.managers import ManagerProbe, ServiceRecord
 
 NAME = "supervisor"
 MAINTAIL_BYTES = 20_000
@@ -41,6 +39,7 @@ _SPAWNED = re.compile(r"spawned: '(?P<name>[^']+)' with pid \d+")
 _STARTED = "supervisord started with pid"
 _SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "ABRT": 6, "KILL": 9, "SEGV": 11, "PIPE": 13, "TERM": 15}
 _NOT_RUNNING_MARKERS = ("no such file", "refused connection", "connection refused")
+_TAIL_ERROR_ENDINGS = ("ERROR (no log file)", "(no such process name)")
 
 
 def _base_argv(ctx: ToolContext) -> list[str]:
@@ -129,52 +128,66 @@ def parse_status(output: str, facts: _LogFacts, at: float) -> list[ServiceRecord
 
 async def probe(ctx: ToolContext) -> ManagerProbe:
     if await ctx.executor.which("supervisorctl") is None:
-        return unavailable(NAME, "supervisorctl is not on PATH (supervisor is not installed)")
+        return managers.unavailable(
+            NAME, "supervisorctl is not on PATH (supervisor is not installed)"
+        )
     base = _base_argv(ctx)
-    status = await run(ctx, [*base, "status"])
-    at = now()
+    status = await managers.run(ctx, [*base, "status"])
+    at = managers.now()
     has_rows = any(_STATUS_LINE.match(line) for line in status.stdout.splitlines())
     if not has_rows:
-        gist = first_line(status.stdout, status.stderr)
+        gist = managers.first_line(status.stdout, status.stderr)
         if status.returncode == 0 and not gist:
             return ManagerProbe(name=NAME, available=True)  # supervisord with no programs
         if any(marker in gist.lower() for marker in _NOT_RUNNING_MARKERS):
-            return unavailable(NAME, f"supervisord is not running ({gist})")
+            return managers.unavailable(NAME, f"supervisord is not running ({gist})")
         if "permission denied" in gist.lower():
-            return unavailable(
+            return managers.unavailable(
                 NAME,
                 "no permission to use supervisord's socket (run sfai as root, or as the user "
                 f"set by chown= in [unix_http_server]): {gist}",
             )
-        return unavailable(
+        return managers.unavailable(
             NAME, f"supervisorctl status failed: {gist or f'exit {status.returncode}'}"
         )
-    maintail = await run(ctx, [*base, "maintail", f"-{MAINTAIL_BYTES}"])
+    maintail = await managers.run(ctx, [*base, "maintail", f"-{MAINTAIL_BYTES}"])
     facts = _LogFacts(maintail.stdout if maintail.ok else "")
     return ManagerProbe(name=NAME, available=True, records=parse_status(status.stdout, facts, at))
 
 
-def _tail_lines(output: str, returncode: int) -> list[str]:
-    """Lines of a ``supervisorctl tail -N`` answer; the first is partial when cut at N bytes."""
-    if returncode != 0 or output.rstrip().endswith(
-        ("ERROR (no log file)", "(no such process name)")
-    ):
-        return []
-    lines = output.splitlines()
-    if len(output.encode()) >= TAIL_BYTES and lines:
-        lines = lines[1:]
-    return [line for line in lines if line.strip()]
+async def tail_streams(
+    ctx: ToolContext, name: str, max_bytes: int
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The last ``max_bytes`` of a program's ``stdout`` and ``stderr`` logs as lines, by
+    stream, and the error of each stream supervisord could not give (``no log file``, ``no
+    such process name``...). The first line is dropped when the byte cut made it partial."""
+    base = _base_argv(ctx)
+    streams: dict[str, list[str]] = {}
+    errors: list[str] = []
+    for stream in ("stdout", "stderr"):
+        result = await managers.run(
+            ctx,
+            [*base, "tail", f"-{max_bytes}", name, stream],
+            max_output=max(DEFAULT_MAX_OUTPUT, 2 * max_bytes),
+        )
+        text = result.stdout if result.ok else (result.stdout + result.stderr).strip()
+        # Checked in the text too: older supervisorctl printed these errors and exited 0.
+        if (
+            not result.ok
+            or text.startswith(("ERROR", f"{name}: ERROR"))
+            or text.rstrip().endswith(_TAIL_ERROR_ENDINGS)
+        ):
+            errors.append(text.strip()[:200] or f"exit status {result.returncode}")
+            continue
+        lines = text.splitlines()
+        if len(text.encode()) >= max_bytes and lines:
+            lines = lines[1:]
+        streams[stream] = lines
+    return streams, errors
 
 
 async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> list[str]:
     """The end of the program's stdout and stderr logs (stderr last: errors stay in view)."""
-    base = _base_argv(ctx)
-    out = await run(ctx, [*base, "tail", f"-{TAIL_BYTES}", record.name])
-    err = await run(ctx, [*base, "tail", f"-{TAIL_BYTES}", record.name, "stderr"])
-    out_lines = _tail_lines(out.stdout, out.returncode)
-    err_lines = _tail_lines(err.stdout, err.returncode)
-    keep_err = min(len(err_lines), max(lines // 2, lines - len(out_lines)))
-    keep_out = min(len(out_lines), lines - keep_err)
-    shown_out = out_lines[len(out_lines) - keep_out :] if keep_out else []
-    shown_err = err_lines[len(err_lines) - keep_err :] if keep_err else []
-    return [f"[stdout] {line}" for line in shown_out] + [f"[stderr] {line}" for line in shown_err]
+    streams, _ = await tail_streams(ctx, record.name, TAIL_BYTES)
+    out, err = ([ln for ln in streams.get(s, []) if ln.strip()] for s in ("stdout", "stderr"))
+    return managers.merge_streams(out, err, lines, ("stdout", "stderr"))

@@ -10,15 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sfai_agent.exec.base import ExecutorError
+from sfai_agent.tools import managers
 from sfai_agent.tools.base import ToolContext
-from sfai_agent.tools.managers import (
-    ManagerProbe,
-    ServiceRecord,
-    first_line,
-    iso_utc,
-    run,
-    unavailable,
-)
+from sfai_agent.tools.logtime import iso_utc
+from sfai_agent.tools.managers import ManagerProbe, ServiceRecord
 
 NAME = "systemd"
 SHOW_BATCH = 200
@@ -84,7 +79,7 @@ def _timestamp(value: str) -> str | None:
             parsed = datetime.strptime(f"{parts[1]} {parts[2]}", "%Y-%m-%d %H:%M:%S")
         except ValueError:
             return None
-        return parsed.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(parsed.replace(tzinfo=UTC))
     return None
 
 
@@ -160,12 +155,12 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
     try:
         comm = (await ctx.executor.read_file("/proc/1/comm", max_bytes=64)).decode().strip()
     except ExecutorError as exc:
-        return unavailable(NAME, f"cannot tell what PID 1 is ({exc.message})")
+        return managers.unavailable(NAME, f"cannot tell what PID 1 is ({exc.message})")
     if comm != "systemd":
-        return unavailable(NAME, f"PID 1 is {comm or 'unknown'!r}, not systemd")
+        return managers.unavailable(NAME, f"PID 1 is {comm or 'unknown'!r}, not systemd")
     if await ctx.executor.which("systemctl") is None:
-        return unavailable(NAME, "systemctl is not on PATH")
-    listing = await run(
+        return managers.unavailable(NAME, "systemctl is not on PATH")
+    listing = await managers.run(
         ctx,
         [
             "systemctl",
@@ -179,11 +174,13 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
     )
     rows = [row for row in parse_list_units(listing.stdout) if row[1] != "not-found"]
     if not listing.ok and not rows:
-        return unavailable(NAME, f"systemctl failed: {first_line(listing.stderr, listing.stdout)}")
+        return managers.unavailable(
+            NAME, f"systemctl failed: {managers.first_line(listing.stderr, listing.stdout)}"
+        )
     props_by_unit: dict[str, dict[str, str]] = {}
     for start in range(0, len(rows), SHOW_BATCH):
         batch = [row[0] for row in rows[start : start + SHOW_BATCH]]
-        shown = await run(
+        shown = await managers.run(
             ctx,
             ["systemctl", "show", "--no-pager", "-p", ",".join(PROPERTIES), "--", *batch],
             env=_UTC_ENV,
@@ -199,7 +196,7 @@ async def probe(ctx: ToolContext) -> ManagerProbe:
 async def recent_logs(ctx: ToolContext, record: ServiceRecord, lines: int) -> list[str]:
     """The unit's last journal lines (UTC timestamps)."""
     unit = record.details.get("unit", f"{record.name}.service")
-    result = await run(
+    result = await managers.run(
         ctx,
         [
             "journalctl",

@@ -1,0 +1,242 @@
+"""``sfai ask``: one question, answered with the host's tools, streamed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sfai.cli import output
+from sfai.cli.common import config_or_exit, fail
+from sfai.core.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from sfai.core.config import Config
+    from sfai.core.store import Store
+
+STATUS_EXIT = {
+    "ok": ExitCode.OK,
+    "max_steps": ExitCode.ERROR,
+    "error": ExitCode.ERROR,
+    "rate_limited": ExitCode.RATE_LIMITED,
+    "approval_needed": ExitCode.APPROVAL_NEEDED,
+    "interrupted": ExitCode.INTERRUPTED,
+}
+MAX_STDIN_BYTES = 4 * 1024 * 1024
+
+
+def read_piped_stdin() -> str | None:
+    """Piped input (``journalctl -u app | sfai ask ...``), or None on a terminal or no input."""
+    stream = sys.stdin
+    if stream is None or stream.closed or stream.isatty():
+        return None
+    try:
+        data = stream.buffer.read(MAX_STDIN_BYTES)
+    except (OSError, ValueError):
+        return None
+    text = data.decode("utf-8", errors="replace").strip()
+    return text or None
+
+
+def _notice_once(config_dir: Path, notice: str) -> None:
+    """The offline notice is said once per SFAI_HOME, not on every question."""
+    marker = config_dir / ".offline-notice-shown"
+    if notice and not marker.exists():
+        output.info(f"sfai: {notice}")
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
+
+
+def _conversation(store: Store, continue_last: bool, conversation: str | None) -> str | None:
+    if continue_last and conversation:
+        fail(ExitCode.USAGE, "--continue and --conversation cannot be used together")
+    if continue_last:
+        latest = store.latest_conversation_id()
+        if latest is None:
+            fail(
+                ExitCode.USAGE,
+                "there is no conversation to continue",
+                "ask a first question without --continue",
+            )
+        return latest
+    if conversation:
+        resolved = store.resolve_conversation_id(conversation)
+        if resolved is None:
+            fail(
+                ExitCode.USAGE,
+                f"no conversation matches {conversation!r}",
+                "see `sfai history list`",
+            )
+        return resolved
+    return None
+
+
+def ask(
+    question: Annotated[
+        str, typer.Argument(help="What you want to know, in plain English or French.")
+    ],
+    host: Annotated[
+        list[str] | None, typer.Option("--host", "-H", help="Host from the inventory.")
+    ] = None,
+    all_hosts: Annotated[bool, typer.Option("--all-hosts", help="Ask about every host.")] = False,
+    mode: Annotated[
+        str | None, typer.Option("--mode", "-m", help="diagnose | suggest | act.")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve actions without asking.")
+    ] = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text | markdown | json.")
+    ] = "text",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON Lines events (same as --format json).")
+    ] = False,
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="anthropic | offline | openai.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for the provider.")
+    ] = None,
+    continue_last: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the last conversation.")
+    ] = False,
+    conversation: Annotated[
+        str | None, typer.Option("--conversation", help="Continue conversation ID.")
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option("--max-steps", min=1, max=100, help="Model turns at most.")
+    ] = None,
+) -> None:
+    """Ask a question about a server; sfai looks with read-only tools and explains.
+
+    Piped input is added as context: journalctl -u app | sfai ask "why does it fail?"
+    """
+    if as_json:
+        output_format = "json"
+    if output_format not in ("text", "markdown", "json"):
+        fail(ExitCode.USAGE, f"--format {output_format!r}: choose text, markdown or json")
+    config = config_or_exit()
+    chosen_mode = mode or config.mode
+    if chosen_mode not in ("diagnose", "suggest", "act"):
+        fail(ExitCode.USAGE, f"--mode {chosen_mode!r}: choose diagnose, suggest or act")
+    if all_hosts or (host and len(host) > 1):
+        fail(
+            ExitCode.USAGE,
+            "questions across several hosts arrive with remote hosts",
+            "ask one host at a time",
+        )
+    _ = yes  # approvals arrive with the safety layer; nothing here is an action yet
+    run_question(
+        config,
+        question,
+        host=(host or [config.default_host])[0],
+        mode=chosen_mode,
+        output_format=output_format,
+        provider_name=provider,
+        model=model,
+        continue_last=continue_last,
+        conversation=conversation,
+        max_steps=max_steps or config.max_steps,
+    )
+
+
+def run_question(
+    config: Config,
+    question: str,
+    *,
+    host: str,
+    mode: str,
+    output_format: str,
+    provider_name: str | None,
+    model: str | None,
+    continue_last: bool,
+    conversation: str | None,
+    max_steps: int,
+) -> None:
+    import asyncio
+
+    from sfai.cli.ask_render import EventWriter, JsonLinesWriter
+    from sfai.core.context import host_context, system_prompt
+    from sfai.core.engine import ConversationEngine, EngineOptions
+    from sfai.core.events import DoneEvent, ErrorEvent, Usage
+    from sfai.core.paths import sfai_paths
+    from sfai.core.providers.base import ProviderError
+    from sfai.core.providers.factory import choose_provider_name, make_provider
+    from sfai.core.store import open_store
+    from sfai.hosts import UnknownHostError, open_host
+
+    piped = read_piped_stdin()
+    try:
+        name, notice = choose_provider_name(config, provider_name)
+        chosen = make_provider(config, name, model)
+        rules = system_prompt(config.prompt_file)
+    except ProviderError as exc:
+        fail(ExitCode.USAGE, exc.message, exc.hint)
+    except ValueError as exc:
+        fail(ExitCode.USAGE, str(exc), "fix prompt_file in the config")
+    try:
+        target = open_host(host, config)
+    except UnknownHostError as exc:
+        fail(ExitCode.USAGE, str(exc), "see `sfai hosts list`")
+    paths = sfai_paths()
+    _notice_once(paths.config_dir, notice)
+    store = open_store()
+    resume = _conversation(store, continue_last, conversation)
+    writer = (
+        JsonLinesWriter()
+        if output_format == "json"
+        else EventWriter(
+            markdown=output_format == "markdown", provider=chosen.name, model=chosen.model
+        )
+    )
+    engine = ConversationEngine(
+        chosen,
+        target,
+        store,
+        EngineOptions(mode=mode, max_steps=max_steps, max_tokens=config.max_tokens, system=rules),
+    )
+    status = "error"
+
+    async def main() -> str:
+        try:
+            warm_up = getattr(chosen, "warm_up", None)
+            # The SDK import (seconds) overlaps with collecting the host snapshot.
+            jobs = [host_context(target, mode)] + ([warm_up()] if warm_up else [])
+            context, *_ = await asyncio.gather(*jobs)
+            final = "error"
+            async for event in engine.ask(
+                question, context=str(context), conversation_id=resume, piped=piped
+            ):
+                writer.handle(event)
+                if isinstance(event, DoneEvent):
+                    final = event.status
+            return final
+        finally:
+            await chosen.close()
+            await target.close()
+
+    try:
+        status = asyncio.run(main())
+    except KeyboardInterrupt:
+        status = "interrupted"
+        writer.handle(
+            ErrorEvent(
+                "interrupted", "what was said is kept: continue with `sfai ask --continue ...`"
+            )
+        )
+        if engine.conversation_id:
+            writer.handle(
+                DoneEvent(
+                    conversation_id=engine.conversation_id,
+                    status=status,
+                    usage=engine.usage or Usage(),
+                )
+            )
+    finally:
+        store.close()
+    raise typer.Exit(int(STATUS_EXIT.get(status, ExitCode.ERROR)))

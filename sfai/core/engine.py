@@ -1,0 +1,273 @@
+"""The conversation engine: question in, grounded answer out, one event stream.
+
+The loop: send the rules, the host snapshot, the conversation and the tool specs to a
+provider; stream its text; run the tools it asks for through the host; feed the
+results back; stop at an answer or after ``max_steps`` turns. Everything is written
+to the store as it happens, so a killed process loses nothing already shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sfai.core.events import (
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    FindingEvent,
+    TextEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    Usage,
+)
+from sfai.core.host import Host
+from sfai.core.providers.base import (
+    Message,
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    TextDelta,
+    ToolDefinition,
+    ToolUse,
+    TurnEnd,
+)
+from sfai.core.store import Store
+from sfai_agent.tools.base import ToolSpec
+from sfai_agent.tools.render import render_text
+
+PIPED_HEADER = "Context piped on stdin:"
+MAX_PIPED_CHARS = 40_000
+
+
+@dataclass
+class EngineOptions:
+    mode: str = "suggest"
+    max_steps: int = 12
+    max_tokens: int = 4096
+    system: str = ""
+    """The stable rules (sfai.core.context.system_prompt)."""
+
+
+@dataclass
+class _Turn:
+    """What one provider turn produced."""
+
+    text: list[str] = field(default_factory=list)
+    tool_uses: list[ToolUse] = field(default_factory=list)
+    end: TurnEnd | None = None
+
+
+def offered_tools(specs: list[ToolSpec], mode: str) -> list[ToolSpec]:
+    """diagnose: read-only tools only; suggest and act: the whole catalog."""
+    if mode == "diagnose":
+        return [spec for spec in specs if spec.risk.value == "read_only"]
+    return list(specs)
+
+
+def piped_block(text: str) -> dict[str, Any]:
+    """Piped input becomes a text block of the question, bounded to its most recent part."""
+    if len(text) > MAX_PIPED_CHARS:
+        text = "[earlier input cut]\n" + text[-MAX_PIPED_CHARS:]
+    return {"type": "text", "text": f"{PIPED_HEADER}\n{text}"}
+
+
+def _call_key(name: str, arguments: dict[str, Any]) -> str:
+    return name + ":" + json.dumps(arguments, sort_keys=True, default=str)
+
+
+class ConversationEngine:
+    def __init__(
+        self, provider: Provider, host: Host, store: Store, options: EngineOptions
+    ) -> None:
+        self.provider = provider
+        self.host = host
+        self.store = store
+        self.options = options
+        self.conversation_id: str | None = None
+        self.usage = Usage()
+        self._specs = {spec.name: spec for spec in offered_tools(host.catalog(), options.mode)}
+        self._served: dict[str, dict[str, Any]] = {}
+        self._results: dict[str, dict[str, Any]] = {}
+
+    def _open(self, question: str, conversation_id: str | None) -> list[Message]:
+        if conversation_id:
+            self.conversation_id = conversation_id
+            self.store.set_conversation_status(conversation_id, "running")
+            return self.store.load_messages(conversation_id)
+        self.conversation_id = self.store.create_conversation(
+            host=self.host.name,
+            provider=self.provider.name,
+            model=self.provider.model,
+            mode=self.options.mode,
+            title=" ".join(question.split())[:120],
+        )
+        self.store.record_event(
+            "ai.conversation.started",
+            self.conversation_id,
+            {"host": self.host.name, "provider": self.provider.name, "mode": self.options.mode},
+        )
+        return []
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        context: str,
+        conversation_id: str | None = None,
+        piped: str | None = None,
+    ) -> AsyncIterator[Event]:
+        """Answer ``question``; ``context`` is the host snapshot (sfai.core.context)."""
+        messages = self._open(question, conversation_id)
+        assert self.conversation_id is not None
+        content: list[dict[str, Any]] = [{"type": "text", "text": question}]
+        if piped:
+            content.append(piped_block(piped))
+        messages.append({"role": "user", "content": content})
+        self.store.add_message(self.conversation_id, "user", content, text=question)
+        status = "max_steps"
+        try:
+            for _ in range(self.options.max_steps):
+                turn = _Turn()
+                async for event in self._stream_turn(messages, context, turn):
+                    yield event
+                if not turn.tool_uses:
+                    status = "ok"
+                    break
+                results: list[dict[str, Any]] = []
+                async for event in self._run_tools(turn.tool_uses, results):
+                    yield event
+                messages.append({"role": "user", "content": results})
+                self.store.add_message(self.conversation_id, "user", results)
+            else:
+                yield ErrorEvent(
+                    f"stopped after {self.options.max_steps} steps without a final answer",
+                    "continue with `sfai ask --continue ...`, or allow more with --max-steps",
+                    kind="max_steps",
+                )
+        except ProviderError as exc:
+            status = "rate_limited" if exc.kind == "rate_limit" else "error"
+            yield ErrorEvent(exc.message, exc.hint, kind=exc.kind)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.store.set_conversation_status(self.conversation_id, "interrupted")
+            raise
+        self.store.set_conversation_status(self.conversation_id, status)
+        if status == "ok":
+            self.store.record_event(
+                "ai.diagnostic.completed",
+                self.conversation_id,
+                {"tool_calls": len(self._served), "requests": self.usage.requests},
+            )
+        yield DoneEvent(conversation_id=self.conversation_id, status=status, usage=self.usage)
+
+    async def _stream_turn(
+        self, messages: list[Message], context: str, turn: _Turn
+    ) -> AsyncIterator[Event]:
+        assert self.conversation_id is not None
+        request = ProviderRequest(
+            system=self.options.system,
+            context=context,
+            messages=messages,
+            tools=[
+                ToolDefinition(s.name, s.description, s.input_schema) for s in self._specs.values()
+            ],
+            max_tokens=self.options.max_tokens,
+            results=self._results,
+        )
+        message_id = self.store.start_assistant_message(self.conversation_id)
+        final_status = "interrupted"
+        try:
+            async for event in self.provider.stream(request):
+                if isinstance(event, TextDelta):
+                    if event.text:
+                        turn.text.append(event.text)
+                        self.store.append_text(message_id, event.text)
+                        yield TextEvent(event.text)
+                elif isinstance(event, ToolUse):
+                    turn.tool_uses.append(event)
+                elif isinstance(event, FindingEvent):
+                    yield event
+                elif isinstance(event, TurnEnd):
+                    turn.end = event
+            final_status = "complete"
+        except ProviderError:
+            final_status = "error"
+            raise
+        finally:
+            end = turn.end
+            blocks = (
+                end.content
+                if end
+                else ([{"type": "text", "text": "".join(turn.text)}] if turn.text else [])
+            )
+            self.store.finish_message(message_id, blocks, status=final_status)
+            if end is not None:
+                usage = Usage(
+                    input_tokens=end.usage.input_tokens,
+                    output_tokens=end.usage.output_tokens,
+                    cache_read_tokens=end.usage.cache_read_tokens,
+                    cache_write_tokens=end.usage.cache_write_tokens,
+                    cost_usd=end.usage.cost_usd,
+                    requests=1,
+                )
+                self.usage = self.usage + usage
+                self.store.record_usage(
+                    self.conversation_id, self.provider.name, self.provider.model, usage
+                )
+        assert turn.end is not None
+        messages.append({"role": "assistant", "content": turn.end.content})
+
+    async def _call(self, use: ToolUse) -> tuple[dict[str, Any], float, bool]:
+        """Run one tool call, or serve an identical earlier one from this conversation."""
+        key = _call_key(use.name, use.input)
+        if key in self._served:
+            return self._served[key], 0.0, True
+        started = time.monotonic()
+        if use.name not in self._specs and use.name in {s.name for s in self.host.catalog()}:
+            result: dict[str, Any] = {
+                "ok": False,
+                "error": {
+                    "code": "refused_by_policy",
+                    "message": f"{use.name} is not available in {self.options.mode} mode",
+                    "hint": "describe the fix instead; the person can switch modes with --mode",
+                },
+            }
+        else:
+            result = await self.host.call_tool(use.name, use.input)
+        if result.get("ok"):
+            self._served[key] = result
+        return result, time.monotonic() - started, False
+
+    async def _run_tools(
+        self, uses: list[ToolUse], results: list[dict[str, Any]]
+    ) -> AsyncIterator[Event]:
+        assert self.conversation_id is not None
+        for use in uses:
+            risk = self._specs[use.name].risk.value if use.name in self._specs else "unknown"
+            self.store.record_tool_call(self.conversation_id, use.id, use.name, use.input, risk)
+            yield ToolCallEvent(id=use.id, name=use.name, input=use.input, risk=risk)
+        # Read-only calls are independent: run them together, report in order.
+        outcomes = await asyncio.gather(*(self._call(use) for use in uses))
+        for use, (result, duration, cached) in zip(uses, outcomes, strict=True):
+            ok = bool(result.get("ok"))
+            text = render_text(result)
+            self._results[use.id] = result
+            self.store.record_tool_result(
+                self.conversation_id, use.id, result, ok, duration, cached
+            )
+            results.append(
+                {"type": "tool_result", "tool_use_id": use.id, "content": text, "is_error": not ok}
+            )
+            yield ToolResultEvent(
+                id=use.id,
+                name=use.name,
+                ok=ok,
+                content=text,
+                result=result,
+                duration_s=duration,
+                cached=cached,
+            )
