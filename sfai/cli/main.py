@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sfai import __version__
-from sfai.cli import ask_cmd, check_cmd, config_cmd, tools_cmd
+from sfai.cli import ask_cmd, check_cmd, config_cmd, history_cmd, tools_cmd
 
 app = typer.Typer(
     name="sfai",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(history_cmd.app, name="history")
 app.command("ask")(ask_cmd.ask)
 app.command("check")(check_cmd.check)
 

@@ -27,4 +27,11 @@ def load_catalog() -> dict[str, Tool]:
         for family in FAMILIES:
             importlib.import_module(f"sfai_agent.tools.{family}")
         _loaded = True
-    return registered_tools()
+    # Family order, not import order: a test importing one family first must not
+    # change what `sfai tools list` or docs/tools.md show.
+    tools = registered_tools()
+    rank = {family: index for index, family in enumerate(FAMILIES)}
+    ordered = sorted(
+        enumerate(tools.values()), key=lambda item: (rank.get(item[1].spec.family, 99), item[0])
+    )
+    return {tool.name: tool for _, tool in ordered}

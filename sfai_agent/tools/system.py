@@ -7,11 +7,11 @@ shared process listing, so the same code answers for a remote host over SSH.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 from sfai_agent.exec.base import ExecutorError
 from sfai_agent.tools.base import JSON, ToolContext, ToolError, object_schema, register
+from sfai_agent.tools.logtime import iso_utc
 from sfai_agent.tools.procs import list_processes_with_source, parse_status, top
 from sfai_agent.tools.render import human_bytes
 
@@ -82,10 +82,6 @@ def memory_from_meminfo(text: str) -> dict[str, int]:
 
 def percent(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 1) if whole > 0 else 0.0
-
-
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def human_duration(seconds: float) -> str:

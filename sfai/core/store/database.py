@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from sfai.core.store.conversations import ConversationStore
 from sfai.core.store.migrations import MIGRATIONS
 
 
@@ -23,8 +24,9 @@ def _migrate(connection: sqlite3.Connection) -> None:
             connection.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
 
-class Store:
-    """Thin, typed access to sfai.db. Each feature adds its own methods in its own module."""
+class Store(ConversationStore):
+    """Thin, typed access to sfai.db. Each feature adds its own methods in its own module
+    (conversation history: :class:`ConversationStore`)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,494 @@
+"""OpenAI-compatible provider: local models behind Ollama, llama.cpp's server or vLLM.
+
+One turn is one ``POST {base_url}/chat/completions`` with ``stream: true`` and function
+tools. The conversation arrives Anthropic-shaped (:mod:`sfai.core.providers.base`) and is
+translated here; the streamed reply is turned back into provider events.
+
+HTTP goes through ``httpx2``, the client the anthropic SDK already depends on, imported
+only when a request is made so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sfai.core.events import Usage
+from sfai.core.providers.base import (
+    Message,
+    ProviderError,
+    ProviderEvent,
+    ProviderRequest,
+    TextDelta,
+    ToolDefinition,
+    ToolUse,
+    TurnEnd,
+)
+
+if TYPE_CHECKING:
+    import httpx2
+
+DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"
+INVALID_JSON_KEY = "_invalid_json"
+"""A tool call whose arguments are not a JSON object gets ``{INVALID_JSON_KEY: raw}`` as
+input: the tool runner refuses it with ``invalid_argument`` and the model hears why."""
+
+TOOL_MODELS = "llama3.1, llama3.2, qwen2.5, qwen3, mistral-nemo"
+_FINISH_REASONS = {
+    "stop": "end_turn",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "length": "max_tokens",
+    "content_filter": "refusal",
+}
+_RETRYABLE = {"rate_limit", "overloaded", "internal"}
+_MAX_RETRY_AFTER_S = 20.0
+
+
+def translate_tools(tools: list[ToolDefinition]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.input_schema,
+            },
+        }
+        for tool in tools
+    ]
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return [block for block in content or [] if isinstance(block, dict)]
+
+
+def _text_of(content: Any) -> str:
+    """The text of a string or of a list of blocks (other block types are dropped)."""
+    return "\n\n".join(
+        block.get("text", "") for block in _blocks(content) if block.get("type") == "text"
+    )
+
+
+def translate_messages(request: ProviderRequest) -> list[dict[str, Any]]:
+    """Anthropic-shaped history → OpenAI chat messages, system prompt first."""
+    system = "\n\n".join(part for part in (request.system, request.context) if part)
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for message in request.messages:
+        out.extend(_translate_message(message))
+    return out
+
+
+def _translate_message(message: Message) -> list[dict[str, Any]]:
+    blocks = _blocks(message.get("content"))
+    if message.get("role") == "assistant":
+        calls = [
+            {
+                "id": block["id"],
+                "type": "function",
+                "function": {
+                    "name": block["name"],
+                    "arguments": json.dumps(block.get("input") or {}, ensure_ascii=False),
+                },
+            }
+            for block in blocks
+            if block.get("type") == "tool_use"
+        ]
+        reply: dict[str, Any] = {"role": "assistant", "content": _text_of(blocks)}
+        if calls:
+            reply["tool_calls"] = calls
+        return [reply]
+    # A user turn: tool results first (they must follow the assistant's tool_calls), then text.
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "tool_result":
+            text = _text_of(block.get("content"))
+            if block.get("is_error"):
+                text = f"ERROR: {text}"
+            out.append({"role": "tool", "tool_call_id": block["tool_use_id"], "content": text})
+    text = _text_of(blocks)
+    if text or not out:
+        out.append({"role": "user", "content": text})
+    return out
+
+
+def parse_arguments(raw: str) -> dict[str, Any]:
+    """A tool call's streamed arguments → its input; never raises."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+        if isinstance(value, str):  # double-encoded by some small models
+            value = json.loads(value)
+    except ValueError:
+        return {INVALID_JSON_KEY: raw}
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    return {INVALID_JSON_KEY: raw}
+
+
+@dataclass
+class _PendingCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+    input: dict[str, Any] | None = None
+    done: bool = False
+
+    def tool_use(self) -> ToolUse:
+        self.done = True
+        self.id = self.id or f"call_{uuid.uuid4().hex[:24]}"
+        tool_input = (
+            self.input if self.input is not None else parse_arguments("".join(self.arguments))
+        )
+        return ToolUse(id=self.id, name=self.name, input=tool_input)
+
+
+class TurnAssembler:
+    """Streamed chat-completion chunks → provider events, and the turn's end."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.calls: dict[int, _PendingCall] = {}
+        self.tool_uses: list[ToolUse] = []
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] = {}
+
+    def feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        events: list[ProviderEvent] = []
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            text = delta.get("content")
+            if isinstance(text, str) and text:
+                self.text.append(text)
+                events.append(TextDelta(text))
+            for position, fragment in enumerate(delta.get("tool_calls") or []):
+                self._add(position, fragment)
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+                events.extend(self.flush())
+        return events
+
+    def _slot(self, position: int, fragment: dict[str, Any]) -> int:
+        """Which call a fragment belongs to: its ``index``, else its id, else its position
+        (older Ollama and non-streamed replies send whole calls without an index)."""
+        index = fragment.get("index")
+        if isinstance(index, int):
+            return index
+        call_id = fragment.get("id")
+        if not call_id:
+            return position
+        for slot, call in self.calls.items():
+            if call.id == call_id:
+                return slot
+        return max(self.calls, default=-1) + 1
+
+    def _add(self, position: int, fragment: dict[str, Any]) -> None:
+        call_id = fragment.get("id") or ""
+        call = self.calls.setdefault(self._slot(position, fragment), _PendingCall())
+        if call.done:
+            return
+        if call_id:
+            call.id = call_id
+        function = fragment.get("function") or {}
+        if function.get("name"):
+            call.name = function["name"]
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            call.input = arguments
+        elif isinstance(arguments, str):
+            call.arguments.append(arguments)
+
+    def flush(self) -> list[ProviderEvent]:
+        """ToolUse events for the calls not yet emitted, in index order."""
+        ready = [self.calls[i].tool_use() for i in sorted(self.calls) if not self.calls[i].done]
+        self.tool_uses.extend(ready)
+        return list(ready)
+
+    def turn_end(self) -> TurnEnd:
+        content: list[dict[str, Any]] = []
+        if self.text:
+            content.append({"type": "text", "text": "".join(self.text)})
+        for use in self.tool_uses:
+            content.append({"type": "tool_use", "id": use.id, "name": use.name, "input": use.input})
+        reason = _FINISH_REASONS.get(self.finish_reason or "stop", "end_turn")
+        if self.tool_uses and reason == "end_turn":
+            reason = "tool_use"  # Ollama says "stop" after tool calls
+        return TurnEnd(stop_reason=reason, content=content, usage=self._usage())
+
+    def _usage(self) -> Usage:
+        def number(value: Any) -> int:
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+        prompt = number(self.usage.get("prompt_tokens"))
+        details = self.usage.get("prompt_tokens_details")
+        cached = number(details.get("cached_tokens")) if isinstance(details, dict) else 0
+        return Usage(
+            input_tokens=max(prompt - cached, 0),
+            output_tokens=number(self.usage.get("completion_tokens")),
+            cache_read_tokens=cached,
+            cost_usd=0.0,
+            requests=1,
+        )
+
+
+def _error_message(body: bytes) -> str:
+    """The server's own words: OpenAI / Ollama / vLLM / llama.cpp error bodies, or the text."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:300]
+    if isinstance(data, dict):
+        for key in ("error", "message", "detail"):
+            value = data.get(key)
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])[:300]
+            if isinstance(value, str):
+                return value[:300]
+    return text[:300]
+
+
+class OpenAICompatProvider:
+    """Chat completions with tool calling against any OpenAI-compatible server."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        model: str = "",
+        api_key: str | None = None,
+        timeout: float = 120,
+        max_retries: int = 2,
+        *,
+        retry_backoff: float = 0.5,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key or None
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self._client: httpx2.AsyncClient | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def build_body(self, request: ProviderRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "messages": translate_messages(request),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": request.max_tokens,
+        }
+        if self.model:  # llama.cpp and vLLM serve their one model without a name
+            body["model"] = self.model
+        if request.tools:
+            body["tools"] = translate_tools(request.tools)
+        return body
+
+    def _http(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            import httpx2
+
+            self._client = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+            )
+        return self._client
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderEvent]:
+        import httpx2
+
+        body = self.build_body(request)
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        client = self._http()
+        attempt = 0
+        while True:
+            try:
+                async with client.stream("POST", self.url, json=body, headers=headers) as response:
+                    if response.status_code < 400:
+                        async for event in self._read(response):
+                            yield event
+                        return
+                    error = self.status_error(response.status_code, await response.aread())
+                    if error.kind not in _RETRYABLE or attempt >= self.max_retries:
+                        if attempt:
+                            message = f"{error.message} (after {attempt + 1} attempts)"
+                            raise ProviderError(error.kind, message, error.hint)
+                        raise error
+                    delay = self._delay(attempt, response.headers.get("retry-after"))
+            except httpx2.ConnectError as exc:
+                raise self._transport(f"cannot connect to {self.base_url} ({exc})") from exc
+            except httpx2.ConnectTimeout as exc:
+                raise self._transport(f"cannot connect to {self.base_url} (timed out)") from exc
+            except httpx2.TimeoutException as exc:
+                raise ProviderError(
+                    "transport",
+                    f"no response from {self.base_url} within {self.timeout:g}s",
+                    "the model may still be loading, or is too slow for this machine; "
+                    "try again, or pick a smaller model",
+                ) from exc
+            except httpx2.UnsupportedProtocol as exc:
+                raise self._bad_url() from exc
+            except httpx2.InvalidURL as exc:
+                raise self._bad_url() from exc
+            except httpx2.TransportError as exc:
+                raise ProviderError(
+                    "transport",
+                    f"the connection to {self.base_url} broke mid-answer ({exc or type(exc).__name__})",
+                    "the server may have crashed or run out of memory; check its log "
+                    "(`journalctl -u ollama`)",
+                ) from exc
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _read(self, response: httpx2.Response) -> AsyncIterator[ProviderEvent]:
+        turn = TurnAssembler()
+        if response.headers.get("content-type", "").startswith("application/json"):
+            # A server that ignored ``stream: true``: one whole completion.
+            chunk = self._decode(await response.aread())
+            for choice in chunk.get("choices") or []:
+                if isinstance(choice, dict):
+                    choice["delta"] = choice.get("message") or {}
+            for event in turn.feed(chunk):
+                yield event
+        else:
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue  # comments (keep-alives), event:, id:, blank separators
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                for event in turn.feed(self._decode(data.encode())):
+                    yield event
+        for event in turn.flush():
+            yield event
+        yield turn.turn_end()
+
+    def _decode(self, data: bytes) -> dict[str, Any]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise ProviderError(
+                "internal",
+                f"unreadable reply from {self.base_url}: {data[:200].decode('utf-8', 'replace')!r}",
+                "is [openai] base_url an OpenAI-compatible API?",
+            ) from None
+        if not isinstance(chunk, dict):
+            raise ProviderError(
+                "internal", f"unexpected reply from {self.base_url}: {chunk!r:.200}"
+            )
+        if chunk.get("error"):  # vLLM and Ollama report failures inside the stream
+            error = chunk["error"]
+            code = error.get("code") if isinstance(error, dict) else None
+            status = code if isinstance(code, int) and code >= 400 else 500
+            raise self.status_error(status, json.dumps(chunk).encode())
+        return chunk
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        try:
+            if retry_after is not None:
+                return min(max(float(retry_after), 0.0), _MAX_RETRY_AFTER_S)
+        except ValueError:
+            pass
+        return float(self.retry_backoff * 2**attempt)
+
+    def _transport(self, message: str) -> ProviderError:
+        return ProviderError(
+            "transport",
+            message,
+            "is Ollama running? start it with `ollama serve` (or start your llama.cpp / "
+            "vLLM server), or set [openai] base_url to where it listens",
+        )
+
+    def _bad_url(self) -> ProviderError:
+        return ProviderError(
+            "transport",
+            f"[openai] base_url is not a usable URL: {self.base_url!r}",
+            f"set it to the server's API root, e.g. {DEFAULT_BASE_URL}",
+        )
+
+    def status_error(self, status: int, body: bytes) -> ProviderError:
+        """The ProviderError for an HTTP error status and the server's reply."""
+        detail = _error_message(body) or f"HTTP {status}"
+        lower = detail.lower()
+        where = f"{self.base_url} ({status})"
+        model = self.model or "(none set)"
+        if status in (401, 403):
+            return ProviderError(
+                "auth",
+                f"{where} refused the request: {detail}",
+                "set [openai] api_key (or SFAI_OPENAI__API_KEY) to the key the server expects",
+            )
+        if status == 429:
+            return ProviderError(
+                "rate_limit",
+                f"rate limited by {where}: {detail}",
+                "wait a moment and retry",
+            )
+        if "tool" in lower and any(
+            s in lower for s in ("not support", "--jinja", "auto-tool-choice", "tool-call-parser")
+        ):
+            return ProviderError(
+                "bad_request",
+                f"model {model} cannot call tools here: {detail}",
+                f"pick a tool-capable model ({TOOL_MODELS}: `ollama pull qwen2.5`) with "
+                "[openai] model or --model; llama.cpp needs `llama-server --jinja`, vLLM "
+                "`--enable-auto-tool-choice --tool-call-parser ...`",
+            )
+        if "model" in lower and any(
+            s in lower for s in ("not found", "does not exist", "is required", "no such")
+        ):
+            pull = f"`ollama pull {self.model}`" if self.model else "`ollama list`"
+            return ProviderError(
+                "model",
+                f"model {model} is not available at {where}: {detail}",
+                f"pull it ({pull}) or set [openai] model (or --model) to one the server has",
+            )
+        if status == 404:
+            return ProviderError(
+                "transport",
+                f"no chat completions endpoint at {self.url} (404): {detail}",
+                f"check [openai] base_url: it usually ends in /v1 (Ollama: {DEFAULT_BASE_URL})",
+            )
+        if "context" in lower and any(
+            s in lower for s in ("length", "window", "exceed", "too long")
+        ):
+            return ProviderError(
+                "bad_request",
+                f"the conversation no longer fits model {model}'s context: {detail}",
+                "start a new conversation, or give the model a larger context (Ollama: "
+                "OLLAMA_CONTEXT_LENGTH; llama.cpp: --ctx-size; vLLM: --max-model-len)",
+            )
+        if status == 503:
+            return ProviderError(
+                "overloaded",
+                f"{where} is busy: {detail}",
+                "retry in a moment (Ollama queues at most OLLAMA_MAX_QUEUE requests)",
+            )
+        if status >= 500:
+            return ProviderError(
+                "internal",
+                f"{where} failed: {detail}",
+                "check the server's log (Ollama: `journalctl -u ollama`)",
+            )
+        return ProviderError("bad_request", f"{where} rejected the request: {detail}")
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
