@@ -279,7 +279,7 @@ class TestRequest:
     async def test_a_full_history_becomes_openai_messages(
         self, server: FakeOpenAIServer, provider: OpenAICompatProvider
     ) -> None:
-        history = [
+        history: list[dict[str, Any]] = [
             {"role": "user", "content": "why is the disk full?"},
             {
                 "role": "assistant",
@@ -452,7 +452,7 @@ class TestErrors:
         finally:
             await provider.close()
         assert error.kind == "transport"
-        assert base_url in error.message
+        assert error.message == f"cannot connect to {base_url} (connection refused)"
         assert "ollama serve" in error.hint
         assert "[openai] base_url" in error.hint
 
@@ -590,6 +590,27 @@ class TestErrors:
         assert caught.value.kind == "transport"
         assert "mid-answer" in caught.value.message
 
+    @pytest.mark.parametrize(
+        "broken",
+        [Reply(drop=True), text_reply("never seen", cut_after=1)],
+        ids=["no-response", "cut-before-any-text"],
+    )
+    async def test_a_connection_dropped_before_answering_is_retried(
+        self, server: FakeOpenAIServer, provider: OpenAICompatProvider, broken: Reply
+    ) -> None:
+        server.script(broken, text_reply("fine"))
+        assert (await run(provider))[0] == TextDelta("fine")
+        assert len(server.requests) == 2
+
+    async def test_a_connection_dropped_every_time_is_a_transport_error(
+        self, server: FakeOpenAIServer, provider: OpenAICompatProvider
+    ) -> None:
+        server.script(*[Reply(drop=True) for _ in range(3)])
+        error = await failure(provider)
+        assert error.kind == "transport"
+        assert "before answering" in error.message
+        assert len(server.requests) == 3
+
     async def test_a_silent_server_times_out(self, server: FakeOpenAIServer) -> None:
         server.script(text_reply("late", hold_after=0))
         provider = OpenAICompatProvider(server.base_url, "m", timeout=0.3)
@@ -598,7 +619,38 @@ class TestErrors:
         finally:
             await provider.close()
         assert error.kind == "transport"
-        assert "within 0.3s" in error.message
+        assert "did not answer within 0.3s" in error.message
+
+    async def test_a_server_stalling_mid_answer_times_out(self, server: FakeOpenAIServer) -> None:
+        server.script(text_reply("The disk", " is full", hold_after=2))
+        provider = OpenAICompatProvider(server.base_url, "m", timeout=0.3)
+        events: list[ProviderEvent] = []
+        try:
+            with pytest.raises(ProviderError) as caught:
+                async for event in provider.stream(ask()):
+                    events.append(event)
+        finally:
+            await provider.close()
+        assert events == [TextDelta("The disk")]
+        assert "stopped answering for 0.3s" in caught.value.message
+
+    async def test_a_stream_that_just_stops_is_incomplete(
+        self, server: FakeOpenAIServer, provider: OpenAICompatProvider
+    ) -> None:
+        server.script(Reply(chunks=[chunk({"content": "The disk"})], done=False))
+        events: list[ProviderEvent] = []
+        with pytest.raises(ProviderError) as caught:
+            async for event in provider.stream(ask()):
+                events.append(event)
+        assert events == [TextDelta("The disk")]
+        assert caught.value.kind == "transport"
+        assert "before it was complete" in caught.value.message
+
+    async def test_a_finished_stream_without_done_marker_is_accepted(
+        self, server: FakeOpenAIServer, provider: OpenAICompatProvider
+    ) -> None:
+        server.script(text_reply("ok", done=False))
+        assert turn_end(await run(provider)).stop_reason == "end_turn"
 
     async def test_a_base_url_without_scheme_is_explained(self) -> None:
         provider = OpenAICompatProvider("127.0.0.1:11434/v1", "m")

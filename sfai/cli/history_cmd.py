@@ -28,7 +28,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="As JSON.")]
 _STATUS_STYLE = {"ok": "green", "running": "cyan", "interrupted": "yellow"}
 
 
-class ExportFormat(str, enum.Enum):
+class ExportFormat(enum.StrEnum):
     markdown = "markdown"
     json = "json"
 
@@ -87,10 +87,10 @@ def _row(summary: dict[str, Any], title_width: int | None) -> list[str]:
 def _print_rows(summaries: list[dict[str, Any]], snippets: bool = False) -> None:
     if not output.stdout_is_terminal():
         for summary in summaries:
-            cells = _row(summary, None)
+            fields = _row(summary, None)
             if snippets:
-                cells.append(" ".join(summary["snippet"].split()))
-            output.write("\t".join(cells))
+                fields.append(" ".join(summary["snippet"].split()))
+            output.write("\t".join(fields))
         return
     from rich.table import Table
     from rich.text import Text
@@ -99,10 +99,10 @@ def _print_rows(summaries: list[dict[str, Any]], snippets: bool = False) -> None
     for column in ("id", "when (UTC)", "host", "model", "status", "title", "msgs", "cost"):
         table.add_column(column, no_wrap=column != "title", overflow="fold")
     for summary in summaries:
-        cells: list[str | Text] = list(_row(summary, 60))
-        cells[1] = cells[1].replace("T", " ").removesuffix("Z")
-        cells[4] = Text(cells[4], style=_STATUS_STYLE.get(summary["status"], "red"))
-        table.add_row(*cells)
+        row = _row(summary, 60)
+        row[1] = row[1].replace("T", " ").removesuffix("Z")
+        status = Text(row[4], style=_STATUS_STYLE.get(summary["status"], "red"))
+        table.add_row(*row[:4], status, *row[5:])
         if snippets:
             snippet = Text("  ")
             pieces = re.split("[\x02\x03]", " ".join(summary["snippet"].split()))
@@ -170,6 +170,10 @@ def render_show(data: dict[str, Any]) -> list[tuple[str, str]]:
     for turn in turns(data):
         if turn.question:
             lines += [("", ""), (f"? {turn.question}", "bold cyan")]
+        for attachment in turn.attachments:
+            head, _, body = attachment.partition("\n")
+            count = len(body.splitlines())
+            lines.append((f"  + {head.rstrip(':')} ({count} line{'s' * (count != 1)})", "dim"))
         for part in turn.parts:
             if isinstance(part, str):
                 lines += [("", ""), (part, "")]

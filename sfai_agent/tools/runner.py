@@ -39,6 +39,14 @@ def _describe_schema_error(error: Any) -> str:
 def validate_arguments(tool: Tool, arguments: object) -> JSON:
     if not isinstance(arguments, dict):
         raise ToolError("invalid_argument", "tool arguments must be a JSON object")
+    if "_invalid_json" in arguments:
+        # A provider could not parse the model's arguments (weak local models do this).
+        raw = str(arguments["_invalid_json"])[:200]
+        raise ToolError(
+            "invalid_argument",
+            f"{tool.name}: the arguments were not valid JSON: {raw!r}",
+            "send the arguments again as one JSON object matching the tool's schema",
+        )
     errors = sorted(_validator(tool.name).iter_errors(arguments), key=lambda e: list(e.path))
     if errors:
         raise ToolError(

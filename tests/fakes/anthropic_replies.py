@@ -48,6 +48,7 @@ ERROR_TYPES = {
 ERROR_MESSAGES = {
     "invalid_request_error": "Invalid request",
     "authentication_error": "invalid x-api-key",
+    "billing_error": "Your credit balance is too low to access the Anthropic API.",
     "permission_error": "Your API key does not have permission to use the specified resource.",
     "not_found_error": "model: not found",
     "request_too_large": "Request exceeds the maximum allowed number of bytes.",

@@ -100,8 +100,7 @@ class FakeAnthropicServer:
         self._counters = {"msg": 0, "toolu": 0, "req": 0}
         self._cache = CacheSimulator(cache_min_tokens)
         self.stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), _Handler)
         self._httpd.fake = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
@@ -206,8 +205,18 @@ class FakeAnthropicServer:
             return self._cache.usage(body)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (killed mid-stream) is not worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "fake-anthropic/1"
     sys_version = ""
 

@@ -45,6 +45,8 @@ class Reply:
     """Stop after this many chunks until ``FakeOpenAIServer.release()`` (or 5 s)."""
     cut_after: int | None = None
     """Drop the connection after this many chunks, mid-body."""
+    drop: bool = False
+    """Close the connection without answering at all."""
 
 
 class ToolCall(NamedTuple):
@@ -230,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            return
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():

@@ -46,13 +46,8 @@ def make_provider(config: Config, name: str, model: str | None) -> Provider:
     if name == "openai":
         from sfai.core.providers.openai_compat import OpenAICompatProvider
 
+        # No model is fine: llama.cpp and vLLM serve one model without a name.
         chosen = model or config.openai.model or config.model
-        if not chosen:
-            raise ProviderError(
-                "model",
-                "no model set for the OpenAI-compatible provider",
-                "pass --model (e.g. qwen2.5:14b) or set [openai] model in the config",
-            )
         return OpenAICompatProvider(
             base_url=config.openai.base_url, model=chosen, api_key=config.openai.api_key or None
         )

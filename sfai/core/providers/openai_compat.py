@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -261,6 +262,20 @@ def _error_message(body: bytes) -> str:
     return text[:300]
 
 
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in the plainest words found in the exception chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return f"cannot resolve the host name: {current.strerror or current}"
+        current = current.__cause__ or current.__context__
+    return str(exc) or type(exc).__name__
+
+
 class OpenAICompatProvider:
     """Chat completions with tool calling against any OpenAI-compatible server."""
 
@@ -317,11 +332,13 @@ class OpenAICompatProvider:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         client = self._http()
         attempt = 0
+        answering = False
         while True:
             try:
                 async with client.stream("POST", self.url, json=body, headers=headers) as response:
                     if response.status_code < 400:
                         async for event in self._read(response):
+                            answering = True  # from here on, a retry would repeat itself
                             yield event
                         return
                     error = self.status_error(response.status_code, await response.aread())
@@ -332,27 +349,35 @@ class OpenAICompatProvider:
                         raise error
                     delay = self._delay(attempt, response.headers.get("retry-after"))
             except httpx2.ConnectError as exc:
-                raise self._transport(f"cannot connect to {self.base_url} ({exc})") from exc
+                raise self._transport(
+                    f"cannot connect to {self.base_url} ({_reason(exc)})"
+                ) from exc
             except httpx2.ConnectTimeout as exc:
                 raise self._transport(f"cannot connect to {self.base_url} (timed out)") from exc
             except httpx2.TimeoutException as exc:
+                silent = "stopped answering for" if answering else "did not answer within"
                 raise ProviderError(
                     "transport",
-                    f"no response from {self.base_url} within {self.timeout:g}s",
+                    f"{self.base_url} {silent} {self.timeout:g}s",
                     "the model may still be loading, or is too slow for this machine; "
                     "try again, or pick a smaller model",
                 ) from exc
-            except httpx2.UnsupportedProtocol as exc:
-                raise self._bad_url() from exc
-            except httpx2.InvalidURL as exc:
-                raise self._bad_url() from exc
-            except httpx2.TransportError as exc:
+            except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
                 raise ProviderError(
                     "transport",
-                    f"the connection to {self.base_url} broke mid-answer ({exc or type(exc).__name__})",
-                    "the server may have crashed or run out of memory; check its log "
-                    "(`journalctl -u ollama`)",
+                    f"[openai] base_url is not a usable URL: {self.base_url!r}",
+                    f"set it to the server's API root, e.g. {DEFAULT_BASE_URL}",
                 ) from exc
+            except httpx2.TransportError as exc:
+                if answering or attempt >= self.max_retries:
+                    when = "mid-answer" if answering else "before answering"
+                    raise ProviderError(
+                        "transport",
+                        f"the connection to {self.base_url} broke {when} ({exc or type(exc).__name__})",
+                        "the server may have crashed or run out of memory; check its log "
+                        "(Ollama: `journalctl -u ollama`)",
+                    ) from exc
+                delay = self._delay(attempt, None)  # e.g. a kept-alive connection it just closed
             attempt += 1
             await asyncio.sleep(delay)
 
@@ -367,14 +392,23 @@ class OpenAICompatProvider:
             for event in turn.feed(chunk):
                 yield event
         else:
+            done = False
             async for line in response.aiter_lines():
                 if not line.startswith("data:"):
                     continue  # comments (keep-alives), event:, id:, blank separators
                 data = line[5:].strip()
                 if data == "[DONE]":
+                    done = True
                     break
                 for event in turn.feed(self._decode(data.encode())):
                     yield event
+            if not done and turn.finish_reason is None:
+                raise ProviderError(
+                    "transport",
+                    f"the reply from {self.base_url} ended before it was complete",
+                    "the server may have crashed or run out of memory; check its log "
+                    "(Ollama: `journalctl -u ollama`)",
+                )
         for event in turn.flush():
             yield event
         yield turn.turn_end()
@@ -413,13 +447,6 @@ class OpenAICompatProvider:
             message,
             "is Ollama running? start it with `ollama serve` (or start your llama.cpp / "
             "vLLM server), or set [openai] base_url to where it listens",
-        )
-
-    def _bad_url(self) -> ProviderError:
-        return ProviderError(
-            "transport",
-            f"[openai] base_url is not a usable URL: {self.base_url!r}",
-            f"set it to the server's API root, e.g. {DEFAULT_BASE_URL}",
         )
 
     def status_error(self, status: int, body: bytes) -> ProviderError:

@@ -457,53 +457,63 @@ class ConversationStore:
         query = fts_query(text)
         if query is None:
             return []
-        start, end = mark
-        hits: dict[str, tuple[float, str, str]] = {}
-        for conversation_id, rank, snippet, matched in self._conn.execute(
-            "SELECT m.conversation_id, bm25(messages_fts), "
-            "snippet(messages_fts, 0, ?, ?, '…', 16), 'message' FROM messages_fts "
-            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? "
-            "UNION ALL SELECT c.id, bm25(conversations_fts), "
-            "snippet(conversations_fts, 0, ?, ?, '…', 16), 'title' FROM conversations_fts "
-            "JOIN conversations c ON c.num = conversations_fts.rowid "
-            "WHERE conversations_fts MATCH ?",
-            (start, end, query, start, end, query),
-        ):
-            if conversation_id not in hits or rank < hits[conversation_id][0]:
-                hits[conversation_id] = (rank, snippet, matched)
-        self._search_streaming(text, mark, hits)
-        if not hits:
+        matching = {
+            str(row[0])
+            for row in self._conn.execute(
+                "SELECT m.conversation_id FROM messages_fts JOIN messages m "
+                "ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? UNION "
+                "SELECT c.id FROM conversations_fts JOIN conversations c "
+                "ON c.num = conversations_fts.rowid WHERE conversations_fts MATCH ?",
+                (query, query),
+            )
+        }
+        streaming = self._search_streaming(text, mark)
+        if not matching and not streaming:
             return []
-        ids = list(hits)
         results = self._summaries(
             "WHERE c.id IN (SELECT value FROM json_each(?)) "
             "ORDER BY c.updated_at DESC, c.num DESC LIMIT ?",
-            [json.dumps(ids), limit],
+            [json.dumps(sorted(matching | set(streaming))), limit],
         )
+        # Snippets only for the conversations shown: the best-ranked match in each.
+        best: dict[str, tuple[float, str, str]] = {}
+        shown = {"query": query, "ids": json.dumps([r["id"] for r in results])}
+        for conversation_id, rank, snippet, matched in self._conn.execute(
+            "SELECT m.conversation_id, bm25(messages_fts), "
+            "snippet(messages_fts, 0, :start, :end, '…', 16), 'message' FROM messages_fts "
+            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH :query "
+            "AND m.conversation_id IN (SELECT value FROM json_each(:ids)) "
+            "UNION ALL SELECT c.id, bm25(conversations_fts), "
+            "snippet(conversations_fts, 0, :start, :end, '…', 16), 'title' "
+            "FROM conversations_fts JOIN conversations c ON c.num = conversations_fts.rowid "
+            "WHERE conversations_fts MATCH :query AND c.id IN (SELECT value FROM json_each(:ids))",
+            {**shown, "start": mark[0], "end": mark[1]},
+        ):
+            if conversation_id not in best or rank < best[conversation_id][0]:
+                best[conversation_id] = (rank, snippet, matched)
         for result in results:
-            _rank, result["snippet"], result["matched"] = hits[result["id"]]
+            if result["id"] in best:
+                _rank, result["snippet"], result["matched"] = best[result["id"]]
+            else:
+                result["snippet"], result["matched"] = streaming[result["id"]], "message"
         return results
 
     # -- helpers ------------------------------------------------------------
-    def _search_streaming(
-        self, text: str, mark: tuple[str, str], hits: dict[str, tuple[float, str, str]]
-    ) -> None:
-        words = [word.rstrip("*").casefold() for word in text.split() if word.rstrip("*")]
+    def _search_streaming(self, text: str, mark: tuple[str, str]) -> dict[str, str]:
+        """Substring matches in messages not indexed yet (streaming), with a snippet."""
+        words = re.findall(r"\w+", text.casefold())  # roughly what the FTS tokenizer keeps
+        found: dict[str, str] = {}
         for conversation_id, body in self._conn.execute(
             "SELECT conversation_id, text FROM messages WHERE status = 'streaming'"
         ):
             folded = body.casefold()
-            if conversation_id in hits or not all(word in folded for word in words):
+            if not words or not all(word in folded for word in words):
                 continue
             at = folded.find(words[0])
-            begin = max(0, at - 60)
-            found = body[at : at + len(words[0])]
-            snippet = body[begin:at] + mark[0] + found + mark[1] + body[at + len(found) : at + 80]
-            hits[conversation_id] = (
-                0.0,
-                ("…" if begin else "") + " ".join(snippet.split()),
-                "message",
-            )
+            begin, stop = max(0, at - 60), at + len(words[0])
+            snippet = f"{body[begin:at]}{mark[0]}{body[at:stop]}{mark[1]}{body[stop : stop + 80]}"
+            found.setdefault(conversation_id, ("…" if begin else "") + " ".join(snippet.split()))
+        return found
 
     def _summaries(self, clause: str, params: list[Any]) -> list[dict[str, Any]]:
         rows = list(self.db.query(_SUMMARY + clause, params))

@@ -54,6 +54,8 @@ class Turn:
     """One question and everything said and done to answer it, in order."""
 
     question: str
+    attachments: list[str] = field(default_factory=list)
+    """Further text sent with the question (``journalctl ... | sfai ask``: piped input)."""
     parts: list[str | ToolCallView] = field(default_factory=list)
     interrupted: bool = False
     """An answer stopped before it was complete (killed, Ctrl-C, error)."""
@@ -71,9 +73,10 @@ def turns(conversation: dict[str, Any]) -> list[Turn]:
                 if block.get("type") == "tool_result" and view and view.ok is None:
                     view.ok = not block.get("is_error", False)
                     view.result = block.get("content")
-            question = _text(blocks) if blocks else message.get("text", "")
-            if question or not any(block.get("type") == "tool_result" for block in blocks):
-                result.append(Turn(question=question))
+            texts = [str(b.get("text", "")).strip() for b in blocks if b.get("type") == "text"]
+            texts = [text for text in texts if text] or [str(message.get("text", "")).strip()]
+            if texts[0] or not any(block.get("type") == "tool_result" for block in blocks):
+                result.append(Turn(question=texts[0], attachments=texts[1:]))
             continue
         if message["role"] != "assistant":
             continue
@@ -105,12 +108,6 @@ def _view(block: dict[str, Any], call: dict[str, Any] | None) -> ToolCallView:
         view.ok, view.duration_s, view.cached = call["ok"], call["duration_s"], call["cached"]
         view.result = call["result"]
     return view
-
-
-def _text(blocks: list[dict[str, Any]]) -> str:
-    return "\n\n".join(
-        str(block.get("text", "")).strip() for block in blocks if block.get("type") == "text"
-    ).strip()
 
 
 def usage_line(usage: dict[str, Any]) -> str:
@@ -162,6 +159,10 @@ def to_markdown(conversation: dict[str, Any]) -> str:
     for number, turn in enumerate(turns(conversation), start=1):
         if turn.question:
             lines += ["", f"## Question {number}", "", turn.question]
+        for attachment in turn.attachments:
+            head, _, body = attachment.partition("\n")
+            lines += ["", "<details>", f"<summary>{html.escape(head)}</summary>", ""]
+            lines += [fenced(body or head), "", "</details>"]
         lines += ["", f"## Answer {number}"]
         for part in turn.parts:
             lines += ["", part if isinstance(part, str) else _tool_markdown(part)]

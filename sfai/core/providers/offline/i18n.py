@@ -117,6 +117,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "right now {process} listens on port {port}: it may have come back since those lines",
         "en ce moment {process} écoute sur le port {port} : il a pu redémarrer depuis ces lignes",
     ),
+    "hit_stdin": ("piped text, {count} line(s)", "texte reçu, {count} ligne(s)"),
+    "hit_log": ("log {source}, {count} line(s)", "journal {source}, {count} ligne(s)"),
+    "verdict_partial": (
+        "**No problem found** in what I could check ({what}); {failed} check(s) could not run "
+        "(below).",
+        "**Aucun problème trouvé** dans ce que j'ai pu vérifier ({what}) ; {failed} "
+        "vérification(s) n'ont pas pu s'exécuter (ci-dessous).",
+    ),
     "suggests": ("what it suggests: {text}", "ce que cela indique : {text}"),
     # out of scope
     "oos_intro": (

@@ -1,0 +1,182 @@
+"""From tool results to findings: ``sfai check``'s analyzers, plus what only a question
+brings (a backend nginx cannot reach, what the log lines read for it say)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sfai.core.checks import analyzers
+from sfai.core.checks.findings import Finding, Severity
+from sfai.core.config import CheckThresholds
+from sfai.core.providers.offline import i18n
+from sfai.core.providers.offline.playbooks import Done
+from sfai.core.providers.offline.signals import Digest, Hit, digest, port_of, quote
+
+JSON = dict[str, Any]
+LOG_EVIDENCE_LINES = 3
+
+
+@dataclass
+class Item:
+    """A finding and what to say under it in the answer's language."""
+
+    finding: Finding
+    notes: list[str] = field(default_factory=list)
+    heading: str = ""
+    """The line shown in the answer, when not the finding's (translated) title."""
+
+
+def _analyze(call: Done, limits: CheckThresholds) -> list[Finding]:
+    result = call.result
+    if call.name == "get_disk_usage" and not call.input.get("path"):
+        return analyzers.analyze_disk(result, limits, {})
+    if call.name == "get_memory_status":
+        return analyzers.analyze_memory(result, limits) + analyzers.analyze_oom(result)
+    if call.name == "get_system_overview":
+        return analyzers.analyze_load(result, limits)
+    if call.name == "list_services":
+        return analyzers.analyze_services(result)
+    if call.name == "list_apps":
+        return analyzers.analyze_services(result) + analyzers.analyze_nginx(result) + upstreams(result)
+    if call.name == "get_service_status" and isinstance(result.get("service"), dict):
+        return analyzers.analyze_services({"services": [result["service"]]})
+    if call.name == "get_ssl_status":
+        return analyzers.analyze_certificate(result, limits)
+    if call.name == "get_nginx_config" and isinstance(result.get("test"), dict):
+        test = result["test"]
+        nginx = {"test_ok": test.get("ok"), "test_output": test.get("output", "")}
+        return analyzers.analyze_nginx({"nginx": nginx})
+    return []
+
+
+def upstreams(apps: JSON) -> list[Finding]:
+    """Sites whose proxy_pass target has nothing listening: nginx answers 502 there."""
+    nginx = apps.get("nginx")
+    if not isinstance(nginx, dict):
+        return []
+    findings: list[Finding] = []
+    for site in nginx.get("sites", []):
+        names = [n for n in site.get("server_names", []) if n and n != "_"]
+        name = names[0] if names else "_"
+        where = f"{site.get('file', '?')}:{site.get('line', '?')}"
+        for backend in site.get("backends", []):
+            if backend.get("listening") is not False:
+                continue
+            port = backend.get("port")
+            target = f"{backend.get('address')}:{port}" if port else str(backend.get("address"))
+            findings.append(
+                Finding(
+                    severity=Severity.CRITICAL,
+                    check="upstream",
+                    title=f"{name}: nothing listens on {target} (proxy_pass {backend.get('upstream')})",
+                    evidence=[f"{where}: proxy_pass {backend.get('upstream')}", f"no process listens on {target}"],
+                    next_step=f"start the app that should listen on {target}, or fix proxy_pass in {where}",
+                )
+            )
+    return findings
+
+
+def _log_lines(done: list[Done], service: str) -> list[str]:
+    lines: list[str] = []
+    for call in done:
+        if not call.ok:
+            continue
+        if call.name == "get_service_status" and call.input.get("service") == service:
+            lines += [str(x) for x in call.result.get("recent_logs") or []]
+        if call.name == "get_logs" and call.input.get("source") == service:
+            lines += [str(x) for x in call.result.get("lines") or []]
+    return lines
+
+
+def _service_item(finding: Finding, done: list[Done], lang: str) -> tuple[Item, str | None]:
+    """A failed service with the log lines that say why; returns the log source it used."""
+    name = str(finding.fix_arguments.get("service", ""))
+    source = next(
+        (
+            str(c.input.get("service"))
+            for c in done
+            if c.name == "get_service_status"
+            and str(c.input.get("service", "")).split(":")[-1] == name
+        ),
+        name,
+    )
+    lines = list(dict.fromkeys(_log_lines(done, source)))
+    if not lines:
+        return Item(finding), None
+    read = digest(lines)
+    chosen = read.recent[-LOG_EVIDENCE_LINES:]
+    evidence = [*finding.evidence, *(f"log: {line}" for line in chosen)]
+    item = Item(replace(finding, evidence=evidence))
+    if read.hits:
+        item.notes.append(i18n.say(lang, "suggests", text=read.hits[0].explain(lang)))
+    return item, source
+
+
+def _hit_finding(hit: Hit, origin: str) -> Finding:
+    signature = hit.signature
+    targets = [f"target: {t}" for t in hit.targets[:3]]
+    return Finding(
+        severity=Severity(signature.severity),
+        check="stdin" if origin == "stdin" else "logs",
+        title=f"{origin}: {hit.count} line(s) show {signature.title}",
+        evidence=[quote(hit.last_line), *targets],
+        next_step=hit.explain("en"),
+    )
+
+
+def _listening(done: list[Done]) -> list[JSON] | None:
+    for call in done:
+        if call.ok and call.name == "list_apps" and isinstance(call.result.get("listening"), list):
+            return list(call.result["listening"])
+    return None
+
+
+def _now_note(hit: Hit, done: list[Done], lang: str) -> str | None:
+    """Whether the backend refused in the piped lines listens now, from list_apps."""
+    listening = _listening(done)
+    port = port_of(hit.targets[0]) if hit.targets else None
+    if listening is None or port is None or hit.signature.key != "upstream_refused":
+        return None
+    owner = next((row for row in listening if row.get("port") == port), None)
+    if owner is None:
+        return i18n.say(lang, "upstream_now_free", port=port)
+    process = f"{owner.get('process') or '?'} (pid {owner.get('pid') or '?'})"
+    return i18n.say(lang, "upstream_now_busy", port=port, process=process)
+
+
+def collect(
+    done: list[Done], piped: Digest | None, limits: CheckThresholds, lang: str
+) -> list[Item]:
+    """Every finding, most severe first, each once."""
+    items: list[Item] = []
+    seen: set[tuple[str, str]] = set()
+    attached: set[str] = set()
+    for call in done:
+        if not call.ok:
+            continue
+        for finding in _analyze(call, limits):
+            if (finding.check, finding.title) in seen:
+                continue
+            seen.add((finding.check, finding.title))
+            if finding.check == "services":
+                item, source = _service_item(finding, done, lang)
+                attached.update({source} if source else set())
+            else:
+                item = Item(finding)
+            items.append(item)
+    for call in done:
+        source = str(call.input.get("source", ""))
+        if call.ok and call.name == "get_logs" and source not in attached:
+            for hit in digest([str(x) for x in call.result.get("lines") or []]).hits[:3]:
+                heading = i18n.say(lang, "hit_log", source=source, count=hit.count)
+                items.append(Item(_hit_finding(hit, source), [hit.explain(lang)], heading))
+    for hit in piped.hits if piped else []:
+        notes = [hit.explain(lang)]
+        now = _now_note(hit, done, lang)
+        if now:
+            notes.append(now)
+        heading = i18n.say(lang, "hit_stdin", count=hit.count)
+        items.append(Item(_hit_finding(hit, "stdin"), notes, heading))
+    items.sort(key=lambda item: -item.finding.severity.rank)
+    return items
