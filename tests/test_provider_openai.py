@@ -22,7 +22,8 @@ from sfai.core.providers.base import (
     ToolUse,
     TurnEnd,
 )
-from sfai.core.providers.openai_compat import INVALID_JSON_KEY, OpenAICompatProvider
+from sfai.core.providers.openai_compat import OpenAICompatProvider
+from sfai.core.providers.openai_stream import INVALID_JSON_KEY
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     Reply,

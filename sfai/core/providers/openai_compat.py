@@ -2,7 +2,10 @@
 
 One turn is one ``POST {base_url}/chat/completions`` with ``stream: true`` and function
 tools. The conversation arrives Anthropic-shaped (:mod:`sfai.core.providers.base`) and is
-translated here; the streamed reply is turned back into provider events.
+translated by :mod:`~sfai.core.providers.openai_messages`; the streamed reply is turned
+back into provider events by :mod:`~sfai.core.providers.openai_stream`. This module keeps
+what depends on the server as a service: the request, its retries, and its errors in
+words that say what to do.
 
 HTTP goes through ``httpx2``, the client the anthropic SDK already depends on, imported
 only when a request is made so that importing this module stays cheap.
@@ -13,236 +16,20 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sfai.core.events import Usage
-from sfai.core.providers.base import (
-    Message,
-    ProviderError,
-    ProviderEvent,
-    ProviderRequest,
-    TextDelta,
-    ToolDefinition,
-    ToolUse,
-    TurnEnd,
-)
+from sfai.core.providers.base import ProviderError, ProviderEvent, ProviderRequest
+from sfai.core.providers.openai_messages import translate_messages, translate_tools
+from sfai.core.providers.openai_stream import read_turn
 
 if TYPE_CHECKING:
     import httpx2
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"
-INVALID_JSON_KEY = "_invalid_json"
-"""A tool call whose arguments are not a JSON object gets ``{INVALID_JSON_KEY: raw}`` as
-input: the tool runner refuses it with ``invalid_argument`` and the model hears why."""
-
 TOOL_MODELS = "llama3.1, llama3.2, qwen2.5, qwen3, mistral-nemo"
-_FINISH_REASONS = {
-    "stop": "end_turn",
-    "tool_calls": "tool_use",
-    "function_call": "tool_use",
-    "length": "max_tokens",
-    "content_filter": "refusal",
-}
 _RETRYABLE = {"rate_limit", "overloaded", "internal"}
 _MAX_RETRY_AFTER_S = 20.0
-
-
-def translate_tools(tools: list[ToolDefinition]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.input_schema,
-            },
-        }
-        for tool in tools
-    ]
-
-
-def _blocks(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    return [block for block in content or [] if isinstance(block, dict)]
-
-
-def _text_of(content: Any) -> str:
-    """The text of a string or of a list of blocks (other block types are dropped)."""
-    return "\n\n".join(
-        block.get("text", "") for block in _blocks(content) if block.get("type") == "text"
-    )
-
-
-def translate_messages(request: ProviderRequest) -> list[dict[str, Any]]:
-    """Anthropic-shaped history → OpenAI chat messages, system prompt first."""
-    system = "\n\n".join(part for part in (request.system, request.context) if part)
-    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    for message in request.messages:
-        out.extend(_translate_message(message))
-    return out
-
-
-def _translate_message(message: Message) -> list[dict[str, Any]]:
-    blocks = _blocks(message.get("content"))
-    if message.get("role") == "assistant":
-        calls = [
-            {
-                "id": block["id"],
-                "type": "function",
-                "function": {
-                    "name": block["name"],
-                    "arguments": json.dumps(block.get("input") or {}, ensure_ascii=False),
-                },
-            }
-            for block in blocks
-            if block.get("type") == "tool_use"
-        ]
-        reply: dict[str, Any] = {"role": "assistant", "content": _text_of(blocks)}
-        if calls:
-            reply["tool_calls"] = calls
-        return [reply]
-    # A user turn: tool results first (they must follow the assistant's tool_calls), then text.
-    out: list[dict[str, Any]] = []
-    for block in blocks:
-        if block.get("type") == "tool_result":
-            text = _text_of(block.get("content"))
-            if block.get("is_error"):
-                text = f"ERROR: {text}"
-            out.append({"role": "tool", "tool_call_id": block["tool_use_id"], "content": text})
-    text = _text_of(blocks)
-    if text or not out:
-        out.append({"role": "user", "content": text})
-    return out
-
-
-def parse_arguments(raw: str) -> dict[str, Any]:
-    """A tool call's streamed arguments → its input; never raises."""
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-        if isinstance(value, str):  # double-encoded by some small models
-            value = json.loads(value)
-    except ValueError:
-        return {INVALID_JSON_KEY: raw}
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    return {INVALID_JSON_KEY: raw}
-
-
-@dataclass
-class _PendingCall:
-    id: str = ""
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-    input: dict[str, Any] | None = None
-    done: bool = False
-
-    def tool_use(self) -> ToolUse:
-        self.done = True
-        self.id = self.id or f"call_{uuid.uuid4().hex[:24]}"
-        tool_input = (
-            self.input if self.input is not None else parse_arguments("".join(self.arguments))
-        )
-        return ToolUse(id=self.id, name=self.name, input=tool_input)
-
-
-class TurnAssembler:
-    """Streamed chat-completion chunks → provider events, and the turn's end."""
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.calls: dict[int, _PendingCall] = {}
-        self.tool_uses: list[ToolUse] = []
-        self.finish_reason: str | None = None
-        self.usage: dict[str, Any] = {}
-
-    def feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
-        events: list[ProviderEvent] = []
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            text = delta.get("content")
-            if isinstance(text, str) and text:
-                self.text.append(text)
-                events.append(TextDelta(text))
-            for position, fragment in enumerate(delta.get("tool_calls") or []):
-                self._add(position, fragment)
-            if choice.get("finish_reason"):
-                self.finish_reason = str(choice["finish_reason"])
-                events.extend(self.flush())
-        return events
-
-    def _slot(self, position: int, fragment: dict[str, Any]) -> int:
-        """Which call a fragment belongs to: its ``index``, else its id, else its position
-        (older Ollama and non-streamed replies send whole calls without an index)."""
-        index = fragment.get("index")
-        if isinstance(index, int):
-            return index
-        call_id = fragment.get("id")
-        if not call_id:
-            return position
-        for slot, call in self.calls.items():
-            if call.id == call_id:
-                return slot
-        return max(self.calls, default=-1) + 1
-
-    def _add(self, position: int, fragment: dict[str, Any]) -> None:
-        call_id = fragment.get("id") or ""
-        call = self.calls.setdefault(self._slot(position, fragment), _PendingCall())
-        if call.done:
-            return
-        if call_id:
-            call.id = call_id
-        function = fragment.get("function") or {}
-        if function.get("name"):
-            call.name = function["name"]
-        arguments = function.get("arguments")
-        if isinstance(arguments, dict):
-            call.input = arguments
-        elif isinstance(arguments, str):
-            call.arguments.append(arguments)
-
-    def flush(self) -> list[ProviderEvent]:
-        """ToolUse events for the calls not yet emitted, in index order."""
-        ready = [self.calls[i].tool_use() for i in sorted(self.calls) if not self.calls[i].done]
-        self.tool_uses.extend(ready)
-        return list(ready)
-
-    def turn_end(self) -> TurnEnd:
-        content: list[dict[str, Any]] = []
-        if self.text:
-            content.append({"type": "text", "text": "".join(self.text)})
-        for use in self.tool_uses:
-            content.append({"type": "tool_use", "id": use.id, "name": use.name, "input": use.input})
-        reason = _FINISH_REASONS.get(self.finish_reason or "stop", "end_turn")
-        if self.tool_uses and reason == "end_turn":
-            reason = "tool_use"  # Ollama says "stop" after tool calls
-        return TurnEnd(stop_reason=reason, content=content, usage=self._usage())
-
-    def _usage(self) -> Usage:
-        def number(value: Any) -> int:
-            return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-        prompt = number(self.usage.get("prompt_tokens"))
-        details = self.usage.get("prompt_tokens_details")
-        cached = number(details.get("cached_tokens")) if isinstance(details, dict) else 0
-        return Usage(
-            input_tokens=max(prompt - cached, 0),
-            output_tokens=number(self.usage.get("completion_tokens")),
-            cache_read_tokens=cached,
-            cost_usd=0.0,
-            requests=1,
-        )
 
 
 def _error_message(body: bytes) -> str:
@@ -337,7 +124,7 @@ class OpenAICompatProvider:
             try:
                 async with client.stream("POST", self.url, json=body, headers=headers) as response:
                     if response.status_code < 400:
-                        async for event in self._read(response):
+                        async for event in read_turn(response, self._decode, self.base_url):
                             answering = True  # from here on, a retry would repeat itself
                             yield event
                         return
@@ -380,38 +167,6 @@ class OpenAICompatProvider:
                 delay = self._delay(attempt, None)  # e.g. a kept-alive connection it just closed
             attempt += 1
             await asyncio.sleep(delay)
-
-    async def _read(self, response: httpx2.Response) -> AsyncIterator[ProviderEvent]:
-        turn = TurnAssembler()
-        if response.headers.get("content-type", "").startswith("application/json"):
-            # A server that ignored ``stream: true``: one whole completion.
-            chunk = self._decode(await response.aread())
-            for choice in chunk.get("choices") or []:
-                if isinstance(choice, dict):
-                    choice["delta"] = choice.get("message") or {}
-            for event in turn.feed(chunk):
-                yield event
-        else:
-            done = False
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue  # comments (keep-alives), event:, id:, blank separators
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
-                for event in turn.feed(self._decode(data.encode())):
-                    yield event
-            if not done and turn.finish_reason is None:
-                raise ProviderError(
-                    "transport",
-                    f"the reply from {self.base_url} ended before it was complete",
-                    "the server may have crashed or run out of memory; check its log "
-                    "(Ollama: `journalctl -u ollama`)",
-                )
-        for event in turn.flush():
-            yield event
-        yield turn.turn_end()
 
     def _decode(self, data: bytes) -> dict[str, Any]:
         try:
