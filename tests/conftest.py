@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.nginx",
     "tests.fixtures.supervisor",
+    "tests.fixtures.fake_claude",
 ]
 
 

@@ -432,6 +432,17 @@ class TestErrors:
         assert fake_claude.url in failure.message
         assert len(fake_claude.message_requests) == 1, "a started stream is never replayed"
 
+    async def test_a_stream_that_ends_early_is_a_transport_error(
+        self, fake_claude: FakeAnthropicServer, provider: AnthropicProvider
+    ) -> None:
+        fake_claude.script([reply("Half an answer is", end_after=2)])
+
+        events, failure = await collect_until_error(provider, ask())
+
+        assert texts(events) == ["Half ", "an "]
+        assert failure.kind == "transport"
+        assert "ended before it was complete" in failure.message
+
     async def test_an_overloaded_error_event_mid_stream_is_overloaded(
         self, fake_claude: FakeAnthropicServer, provider: AnthropicProvider
     ) -> None:

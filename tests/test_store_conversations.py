@@ -371,6 +371,7 @@ def test_search_finds_words_in_answers_with_a_snippet(store: Store) -> None:
     assert "**logrotate**" in hit["snippet"]
     assert [h["id"] for h in store.search_conversations("LOGROTATE compressed")] == [cid]
     assert store.search_conversations("logrotate postgres") == []  # every word must match
+    assert [h["id"] for h in store.search_conversations("web1 logrotate")] == [cid]  # anywhere
     assert [h["id"] for h in store.search_conversations("memoire")] == [other]  # accents folded
     assert [h["id"] for h in store.search_conversations("logro*")] == [cid]  # prefix
     [marked] = store.search_conversations("nginx", mark=("<", ">"))
@@ -391,6 +392,10 @@ def test_search_finds_text_still_streaming(store: Store) -> None:
     store.append_text(mid, "php-fpm ran out of workers at 03:12")
     [hit] = store.search_conversations("Workers")
     assert hit["id"] == cid and "**workers**" in hit["snippet"]
+    store.add_message(cid, "user", [{"type": "text", "text": "shop is slow"}])
+    [hit] = store.search_conversations("shop php-fpm")  # indexed and streaming words together
+    assert hit["id"] == cid
+    assert store.search_conversations("shop apache") == []
 
 
 @pytest.mark.parametrize(
@@ -520,3 +525,42 @@ def test_export_markdown_shows_piped_input_apart_from_the_question(store: Store)
     assert "## Question 1\n\nwhy does it fail?\n\n<details>" in markdown
     assert "<summary>Context piped on stdin:</summary>" in markdown
     assert "```\nnginx: [emerg] bind() to 0.0.0.0:80 failed\nline two\n```" in markdown
+
+
+def test_load_messages_after_any_interruption_is_a_request_the_api_accepts(store: Store) -> None:
+    """Each way a run can stop, replayed with a new question, through the fake API's checks."""
+    from tests.fakes.anthropic_replies import validate
+
+    def question(cid: str, text: str) -> None:
+        store.add_message(cid, "user", [{"type": "text", "text": text}])
+
+    def new() -> str:
+        cid = store.create_conversation(host="h", provider="p", model="m", mode="act", title="t")
+        question(cid, "is nginx up?")
+        return cid
+
+    killed_before_first_chunk = new()
+    store.start_assistant_message(killed_before_first_chunk)
+    killed_mid_text = new()
+    store.append_text(store.start_assistant_message(killed_mid_text), "Checking ")
+    killed_before_results = new()
+    store.add_message(killed_before_results, "assistant", [_use("t1"), _use("t2")])
+    killed_between_results = new()
+    store.add_message(killed_between_results, "assistant", [_use("t1"), _use("t2")])
+    store.add_message(killed_between_results, "user", [_result("t2")])
+    killed_after_results = new()
+    store.add_message(killed_after_results, "assistant", [_use("t1")])
+    store.add_message(killed_after_results, "user", [_result("t1")])
+    store.start_assistant_message(killed_after_results)
+
+    for cid in (
+        killed_before_first_chunk,
+        killed_mid_text,
+        killed_before_results,
+        killed_between_results,
+        killed_after_results,
+    ):
+        question(cid, "and now?")
+        messages = store.load_messages(cid)
+        assert validate({"model": "m", "max_tokens": 100, "messages": messages}) is None, messages
+        assert messages[-1]["content"][-1] == {"type": "text", "text": "and now?"}

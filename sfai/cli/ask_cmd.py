@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -204,9 +204,12 @@ def run_question(
 
     async def main() -> str:
         try:
-            warm_up = getattr(chosen, "warm_up", None)
-            # The SDK import (seconds) overlaps with collecting the host snapshot.
-            jobs = [host_context(target, mode)] + ([warm_up()] if warm_up else [])
+            # The SDK import (over a second) runs in a thread while the host snapshot is
+            # collected, so the first token is not delayed by both.
+            prepare = getattr(chosen, "prepare", None)
+            jobs: list[Any] = [host_context(target, mode)]
+            if prepare is not None:
+                jobs.append(asyncio.to_thread(prepare))
             context, *_ = await asyncio.gather(*jobs)
             final = "error"
             async for event in engine.ask(

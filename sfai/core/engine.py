@@ -60,6 +60,8 @@ class _Turn:
     text: list[str] = field(default_factory=list)
     tool_uses: list[ToolUse] = field(default_factory=list)
     end: TurnEnd | None = None
+    truncated: set[str] = field(default_factory=set)
+    """Tool uses cut off by the output limit: answered with an error, never run."""
 
 
 def offered_tools(specs: list[ToolSpec], mode: str) -> list[ToolSpec]:
@@ -139,7 +141,7 @@ class ConversationEngine:
                     status = "ok"
                     break
                 results: list[dict[str, Any]] = []
-                async for event in self._run_tools(turn.tool_uses, results):
+                async for event in self._run_tools(turn.tool_uses, results, turn.truncated):
                     yield event
                 messages.append({"role": "user", "content": results})
                 self.store.add_message(self.conversation_id, "user", results)
@@ -219,10 +221,28 @@ class ConversationEngine:
                     self.conversation_id, self.provider.name, self.provider.model, usage
                 )
         assert turn.end is not None
-        messages.append({"role": "assistant", "content": turn.end.content})
+        if turn.end.content:  # an empty assistant message is refused by the API next time
+            messages.append({"role": "assistant", "content": turn.end.content})
+        if turn.end.stop_reason == "max_tokens" and turn.tool_uses:
+            # The last call was cut off mid-arguments: do not run a partial call.
+            cut = turn.tool_uses[-1]
+            turn.truncated.add(cut.id)
 
-    async def _call(self, use: ToolUse) -> tuple[dict[str, Any], float, bool]:
+    async def _call(self, use: ToolUse, truncated: bool) -> tuple[dict[str, Any], float, bool]:
         """Run one tool call, or serve an identical earlier one from this conversation."""
+        if truncated:
+            return (
+                {
+                    "ok": False,
+                    "error": {
+                        "code": "invalid_argument",
+                        "message": "this tool call was cut off by the output token limit",
+                        "hint": "send the call again, complete",
+                    },
+                },
+                0.0,
+                False,
+            )
         key = _call_key(use.name, use.input)
         if key in self._served:
             return self._served[key], 0.0, True
@@ -243,7 +263,7 @@ class ConversationEngine:
         return result, time.monotonic() - started, False
 
     async def _run_tools(
-        self, uses: list[ToolUse], results: list[dict[str, Any]]
+        self, uses: list[ToolUse], results: list[dict[str, Any]], truncated: set[str]
     ) -> AsyncIterator[Event]:
         assert self.conversation_id is not None
         for use in uses:
@@ -251,7 +271,7 @@ class ConversationEngine:
             self.store.record_tool_call(self.conversation_id, use.id, use.name, use.input, risk)
             yield ToolCallEvent(id=use.id, name=use.name, input=use.input, risk=risk)
         # Read-only calls are independent: run them together, report in order.
-        outcomes = await asyncio.gather(*(self._call(use) for use in uses))
+        outcomes = await asyncio.gather(*(self._call(use, use.id in truncated) for use in uses))
         for use, (result, duration, cached) in zip(uses, outcomes, strict=True):
             ok = bool(result.get("ok"))
             text = render_text(result)

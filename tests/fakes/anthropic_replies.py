@@ -9,7 +9,8 @@ Scripting (all plain, JSON-friendly values, so a script can also live in a file)
   ``end_turn``; ``usage={"input_tokens": 10, "output_tokens": 5, ...}`` replaces the
   simulated numbers (missing keys are 0); ``latency`` waits before the response starts,
   ``delay`` waits between SSE events; ``drop_after=N`` closes the connection abruptly after N
-  content deltas; ``error_after=N`` sends an SSE ``error`` event (``stream_error``, default
+  content deltas; ``end_after=N`` ends the body cleanly there (no ``message_stop``, as a
+  proxy that cuts a stream might); ``error_after=N`` sends an SSE ``error`` event (``stream_error``, default
   ``overloaded_error``) after N deltas; ``chunk_size`` sets characters per delta (text
   defaults to one word per delta, tool input JSON to 8 characters per piece).
 - ``error(429)``: an HTTP error with the API's JSON body; type and message default from the
@@ -74,6 +75,7 @@ def reply(
     latency: float = 0.0,
     delay: float = 0.0,
     drop_after: int | None = None,
+    end_after: int | None = None,
     error_after: int | None = None,
     stream_error: JSON | None = None,
     chunk_size: int | None = None,
@@ -89,6 +91,7 @@ def reply(
         "latency": latency or None,
         "delay": delay or None,
         "drop_after": drop_after,
+        "end_after": end_after,
         "error_after": error_after,
         "stream_error": stream_error,
         "chunk_size": chunk_size,
@@ -126,6 +129,7 @@ class Reply:
     latency: float = 0.0
     delay: float = 0.0
     drop_after: int | None = None
+    end_after: int | None = None
     error_after: int | None = None
     stream_error: JSON | None = None
     chunk_size: int | None = None
@@ -175,6 +179,7 @@ def parse_reply(spec: str | JSON, new_tool_id: Callable[[], str]) -> Reply | Err
         latency=float(spec.get("latency") or 0.0),
         delay=float(spec.get("delay") or 0.0),
         drop_after=spec.get("drop_after"),
+        end_after=spec.get("end_after"),
         error_after=spec.get("error_after"),
         stream_error=spec.get("stream_error"),
         chunk_size=spec.get("chunk_size"),

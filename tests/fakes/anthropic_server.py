@@ -300,6 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if reply.drop_after is not None and deltas >= reply.drop_after:
                     self._drop()
                     return
+                if reply.end_after is not None and deltas >= reply.end_after:
+                    break
                 if reply.error_after is not None and deltas >= reply.error_after:
                     error = reply.stream_error or {
                         "type": "overloaded_error",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -85,41 +84,35 @@ def preload() -> None:
             asyncio.run(_rehearse())
 
 
-_CANNED_EVENTS: list[dict[str, Any]] = [
-    {
-        "type": "message_start",
-        "message": {
-            "id": "msg_preload",
-            "type": "message",
-            "role": "assistant",
-            "model": DEFAULT_MODEL,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1},
-        },
-    },
-    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ok"}},
-    {"type": "content_block_stop", "index": 0},
-    {
-        "type": "content_block_start",
-        "index": 1,
-        "content_block": {"type": "tool_use", "id": "toolu_preload", "name": "t", "input": {}},
-    },
-    {
-        "type": "content_block_delta",
-        "index": 1,
-        "delta": {"type": "input_json_delta", "partial_json": '{"a": 1}'},
-    },
-    {"type": "content_block_stop", "index": 1},
-    {
-        "type": "message_delta",
-        "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-        "usage": {"output_tokens": 2},
-    },
-    {"type": "message_stop"},
-]
+_CANNED_STREAM = "".join(
+    f'event: {name}\ndata: {{"type": "{name}"{data}}}\n\n'
+    for name, data in [
+        (
+            "message_start",
+            ', "message": {"id": "msg_0", "type": "message", "role": "assistant", "model": "m",'
+            ' "content": [], "stop_reason": null, "usage": {"input_tokens": 1, "output_tokens": 1}}',
+        ),
+        ("content_block_start", ', "index": 0, "content_block": {"type": "text", "text": ""}'),
+        ("content_block_delta", ', "index": 0, "delta": {"type": "text_delta", "text": "ok"}'),
+        ("content_block_stop", ', "index": 0'),
+        (
+            "content_block_start",
+            ', "index": 1, "content_block": {"type": "tool_use", "id": "toolu_0", "name": "t",'
+            ' "input": {}}',
+        ),
+        (
+            "content_block_delta",
+            ', "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{}"}',
+        ),
+        ("content_block_stop", ', "index": 1'),
+        (
+            "message_delta",
+            ', "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 2}',
+        ),
+        ("message_stop", ""),
+    ]
+)
+"""A short reply (text, then a tool_use) as the API streams it."""
 
 
 async def _rehearse() -> None:
@@ -127,12 +120,9 @@ async def _rehearse() -> None:
     import anthropic
     import httpx2
 
-    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in _CANNED_EVENTS)
-
     def answer(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(
-            200, headers={"content-type": "text/event-stream"}, content=body.encode()
-        )
+        headers = {"content-type": "text/event-stream"}
+        return httpx2.Response(200, headers=headers, content=_CANNED_STREAM.encode())
 
     http = httpx2.AsyncClient(transport=httpx2.MockTransport(answer))
     client = anthropic.AsyncAnthropic(

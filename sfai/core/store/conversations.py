@@ -64,17 +64,22 @@ def iso(timestamp: float | None) -> str | None:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def fts_query(text: str) -> str | None:
-    """User text as an FTS5 query that cannot be a syntax error: every word a quoted
-    phrase (all must match), a trailing ``*`` kept as a prefix search. None if no word."""
+def fts_terms(text: str) -> list[tuple[str, str]]:
+    """User text as FTS5 terms that cannot be a syntax error: ``(term, word)`` pairs, each
+    word a quoted phrase, a trailing ``*`` kept as a prefix search; no-word tokens dropped."""
     terms = []
     for raw in text.split():
         word = raw.rstrip("*")
         if not any(char.isalnum() for char in word):
             continue
         term = '"' + word.replace('"', '""') + '"'
-        terms.append(term + "*" if raw.endswith("*") else term)
-    return " ".join(terms) or None
+        terms.append((term + "*" if raw.endswith("*") else term, word))
+    return terms
+
+
+def fts_query(text: str) -> str | None:
+    """Every word of ``text`` (see :func:`fts_terms`) as one FTS5 query; None if no word."""
+    return " ".join(term for term, _word in fts_terms(text)) or None
 
 
 def repair_transcript(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -145,6 +150,20 @@ _SUMMARY = (
     "(SELECT text FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user' "
     "AND m.text != '' ORDER BY seq LIMIT 1) AS first_question FROM conversations c "
 )
+
+
+def _mentions(body: str, word: str) -> bool:
+    """Substring search for text not indexed yet: roughly what the FTS tokenizer does."""
+    folded = body.casefold()
+    return all(part in folded for part in re.findall(r"\w+", word.casefold()))
+
+
+def _snippet(body: str, word: str, mark: tuple[str, str]) -> str:
+    parts = re.findall(r"\w+", word.casefold()) or [""]
+    at = max(0, body.casefold().find(parts[0]))
+    begin, stop = max(0, at - 60), at + len(parts[0])
+    snippet = f"{body[begin:at]}{mark[0]}{body[at:stop]}{mark[1]}{body[stop : stop + 80]}"
+    return ("…" if begin else "") + " ".join(snippet.split())
 
 
 class ConversationStore:
@@ -335,18 +354,20 @@ class ConversationStore:
         )
 
     def delete_conversation(self, conversation_id: str) -> bool:
-        """Delete a conversation with its messages, tool calls and usage; its events stay,
-        unlinked. False if there was no such conversation."""
+        """Delete a conversation with its messages and tool calls. Its usage rows and events
+        stay, unlinked: money spent stays spent for `sfai usage` and the daily quota.
+        False if there was no such conversation."""
         with self._transaction() as connection:
-            for table in ("messages", "tool_calls", "usage"):
+            for table in ("messages", "tool_calls"):
                 connection.execute(
                     f"DELETE FROM {table} WHERE conversation_id = ?",  # noqa: S608 (fixed names)
                     (conversation_id,),
                 )
-            connection.execute(
-                "UPDATE events SET conversation_id = NULL WHERE conversation_id = ?",
-                (conversation_id,),
-            )
+            for table in ("events", "usage"):
+                connection.execute(
+                    f"UPDATE {table} SET conversation_id = NULL WHERE conversation_id = ?",  # noqa: S608
+                    (conversation_id,),
+                )
             cursor = connection.execute(
                 "DELETE FROM conversations WHERE id = ?", (conversation_id,)
             )
@@ -449,35 +470,47 @@ class ConversationStore:
     def search_conversations(
         self, text: str, limit: int = 20, *, mark: tuple[str, str] = ("**", "**")
     ) -> list[dict[str, Any]]:
-        """Conversations whose messages or title contain every word of ``text``, most
-        recently active first, each with ``snippet`` (matches between ``mark``) and
-        ``matched`` (``message`` or ``title``). Any text is safe: words are quoted; a
-        trailing ``*`` searches by prefix. Messages still streaming (or cut off by a
-        killed process) are not in the index yet: they are matched by substring."""
-        query = fts_query(text)
-        if query is None:
+        """Conversations that mention every word of ``text`` somewhere (a question, an
+        answer, the title), most recently active first, each with ``snippet`` (the best
+        matching message or title, matches between ``mark``) and ``matched`` (``message``
+        or ``title``). Any text is safe: words are quoted; ``word*`` searches a prefix.
+        Messages still streaming (or cut off by a killed process) are not indexed yet:
+        they are matched by substring."""
+        terms = fts_terms(text)
+        if not terms:
             return []
-        matching = {
-            str(row[0])
-            for row in self._conn.execute(
-                "SELECT m.conversation_id FROM messages_fts JOIN messages m "
-                "ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? UNION "
-                "SELECT c.id FROM conversations_fts JOIN conversations c "
-                "ON c.num = conversations_fts.rowid WHERE conversations_fts MATCH ?",
-                (query, query),
-            )
-        }
-        streaming = self._search_streaming(text, mark)
-        if not matching and not streaming:
-            return []
+        streaming: dict[str, str] = {}
+        for conversation_id, body in self._conn.execute(
+            "SELECT conversation_id, text FROM messages WHERE status = 'streaming'"
+        ):
+            streaming[conversation_id] = streaming.get(conversation_id, "") + "\n" + body
+        matching: set[str] | None = None
+        for term, word in terms:
+            ids = {
+                str(row[0])
+                for row in self._conn.execute(
+                    "SELECT m.conversation_id FROM messages_fts JOIN messages m "
+                    "ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? UNION "
+                    "SELECT c.id FROM conversations_fts JOIN conversations c "
+                    "ON c.num = conversations_fts.rowid WHERE conversations_fts MATCH ?",
+                    (term, term),
+                )
+            }
+            ids |= {cid for cid, body in streaming.items() if _mentions(body, word)}
+            matching = ids if matching is None else matching & ids
+            if not matching:
+                return []
         results = self._summaries(
             "WHERE c.id IN (SELECT value FROM json_each(?)) "
             "ORDER BY c.updated_at DESC, c.num DESC LIMIT ?",
-            [json.dumps(sorted(matching | set(streaming))), limit],
+            [json.dumps(sorted(matching or ())), limit],
         )
         # Snippets only for the conversations shown: the best-ranked match in each.
         best: dict[str, tuple[float, str, str]] = {}
-        shown = {"query": query, "ids": json.dumps([r["id"] for r in results])}
+        shown = {
+            "query": " OR ".join(term for term, _word in terms),
+            "ids": json.dumps([result["id"] for result in results]),
+        }
         for conversation_id, rank, snippet, matched in self._conn.execute(
             "SELECT m.conversation_id, bm25(messages_fts), "
             "snippet(messages_fts, 0, :start, :end, '…', 16), 'message' FROM messages_fts "
@@ -495,26 +528,11 @@ class ConversationStore:
             if result["id"] in best:
                 _rank, result["snippet"], result["matched"] = best[result["id"]]
             else:
-                result["snippet"], result["matched"] = streaming[result["id"]], "message"
+                body = streaming[result["id"]]
+                result["snippet"], result["matched"] = _snippet(body, terms[0][1], mark), "message"
         return results
 
     # -- helpers ------------------------------------------------------------
-    def _search_streaming(self, text: str, mark: tuple[str, str]) -> dict[str, str]:
-        """Substring matches in messages not indexed yet (streaming), with a snippet."""
-        words = re.findall(r"\w+", text.casefold())  # roughly what the FTS tokenizer keeps
-        found: dict[str, str] = {}
-        for conversation_id, body in self._conn.execute(
-            "SELECT conversation_id, text FROM messages WHERE status = 'streaming'"
-        ):
-            folded = body.casefold()
-            if not words or not all(word in folded for word in words):
-                continue
-            at = folded.find(words[0])
-            begin, stop = max(0, at - 60), at + len(words[0])
-            snippet = f"{body[begin:at]}{mark[0]}{body[at:stop]}{mark[1]}{body[stop : stop + 80]}"
-            found.setdefault(conversation_id, ("…" if begin else "") + " ".join(snippet.split()))
-        return found
-
     def _summaries(self, clause: str, params: list[Any]) -> list[dict[str, Any]]:
         rows = list(self.db.query(_SUMMARY + clause, params))
         if not rows:

@@ -73,7 +73,7 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE usage (
         id INTEGER PRIMARY KEY,
-        conversation_id TEXT REFERENCES conversations (id) ON DELETE CASCADE,
+        conversation_id TEXT REFERENCES conversations (id) ON DELETE SET NULL,
         provider TEXT NOT NULL,
         model TEXT NOT NULL,
         input_tokens INTEGER NOT NULL,

@@ -25,29 +25,44 @@ def call_text(name: str, arguments: JSON) -> str:
     return f"{name}({inner})"
 
 
-def label(lang: str, call: ToolCall | Done) -> str:
-    """What a call looks at, in words: "the logs of crashy"."""
-    args = call.input
-    if call.name == "get_disk_usage":
-        path = args.get("path")
-        return i18n.say(lang, "look_disk_path", path=path) if path else i18n.say(lang, "look_disk")
-    simple = {
-        "get_memory_status": "look_memory",
-        "get_system_overview": "look_overview",
-        "list_services": "look_services",
-        "list_apps": "look_apps",
-    }
-    if call.name in simple:
-        return i18n.say(lang, simple[call.name])
-    if call.name == "get_service_status":
-        return i18n.say(lang, "look_status", name=args.get("service"))
-    if call.name == "get_logs":
-        return i18n.say(lang, "look_logs", name=args.get("source"))
-    if call.name == "get_nginx_config":
-        return i18n.say(lang, "look_nginx", domain=args.get("domain"))
-    if call.name == "get_ssl_status":
-        return i18n.say(lang, "look_ssl", domain=args.get("domain"))
-    return call.name
+_ONE_ARGUMENT = {
+    "get_service_status": ("service", "look_status"),
+    "get_logs": ("source", "look_logs"),
+    "get_nginx_config": ("domain", "look_nginx"),
+    "get_ssl_status": ("domain", "look_ssl"),
+    "get_disk_usage": ("path", "look_disk_path"),
+}
+_NO_ARGUMENT = {
+    "get_disk_usage": "look_disk",
+    "get_memory_status": "look_memory",
+    "get_system_overview": "look_overview",
+    "list_services": "look_services",
+    "list_apps": "look_apps",
+}
+
+
+def labels(lang: str, calls: list[ToolCall] | list[Done]) -> list[str]:
+    """What the calls look at, in words, one phrase per tool: "the logs of crashy and worker"."""
+    groups: dict[str, list[str]] = {}
+    for call in calls:
+        argument, key = _ONE_ARGUMENT.get(call.name, ("", ""))
+        value = call.input.get(argument) if argument else None
+        if value is None:
+            groups.setdefault(_NO_ARGUMENT.get(call.name, call.name), [])
+        elif str(value) not in groups.setdefault(key, []):
+            groups[key].append(str(value))
+    phrases: list[str] = []
+    for key, values in groups.items():
+        if key not in i18n.STRINGS:
+            phrases.append(key)
+        elif not values:
+            phrases.append(i18n.say(lang, key))
+        elif len(values) == 1:
+            one = {"look_status": "name", "look_logs": "name", "look_disk_path": "path"}
+            phrases.append(i18n.say(lang, key, **{one.get(key, "domain"): values[0]}))
+        else:
+            phrases.append(i18n.say(lang, f"{key}_many", names=i18n.join(lang, values)))
+    return phrases
 
 
 def _cut(text: str) -> str:
@@ -64,13 +79,15 @@ def _verdict(lang: str, items: list[Item], done: list[Done], piped: Digest | Non
     if items:
         first = items[0]
         title = first.heading or i18n.translate(lang, first.finding.title)
+        if len(items) == 1:
+            return i18n.say(lang, "verdict_one", title=title)
         return i18n.say(lang, "verdict_problems", count=len(items), title=title)
     ok = [d for d in done if d.ok]
     if done and not ok:
         return i18n.say(lang, "verdict_failed")
     if not done:
         return i18n.say(lang, "verdict_stdin_only") if piped else i18n.say(lang, "no_tools")
-    what = i18n.join(lang, list(dict.fromkeys(label(lang, d) for d in ok)))
+    what = i18n.join(lang, labels(lang, ok))
     if len(ok) < len(done):
         return i18n.say(lang, "verdict_partial", what=what, failed=len(done) - len(ok))
     return i18n.say(lang, "verdict_ok", what=what)
@@ -82,8 +99,9 @@ def _findings(lang: str, items: list[Item]) -> list[str]:
         finding = item.finding
         title = item.heading or i18n.translate(lang, finding.title)
         lines.append(f"- **{i18n.say(lang, finding.severity.value)}** — {title}")
-        for evidence in finding.evidence:
-            lines.append(f"  - `{_cut(evidence)}`" if evidence.startswith("log: ") else f"  - {_cut(evidence)}")
+        for evidence in finding.evidence if item.quoted else []:
+            shown = _cut(evidence)
+            lines.append(f"  - `{shown}`" if evidence.startswith("log: ") else f"  - {shown}")
         lines += [f"  - {note}" for note in item.notes]
     return lines
 
@@ -92,7 +110,11 @@ def _piped(lang: str, piped: Digest) -> list[str]:
     lines = ["", i18n.say(lang, "h_stdin")]
     if piped.problems:
         levels = ", ".join(f"{count} {name}" for name, count in piped.levels.items())
-        lines.append(i18n.say(lang, "log_counts", problems=piped.problems, total=piped.total, levels=levels or "-"))
+        lines.append(
+            i18n.say(
+                lang, "log_counts", problems=piped.problems, total=piped.total, levels=levels or "-"
+            )
+        )
     else:
         lines.append(i18n.say(lang, "log_clean", total=piped.total))
     if piped.recent:
@@ -104,29 +126,46 @@ def _details(lang: str, call: Done, u: Understanding) -> list[str]:
     """A few facts under a result, where its summary is not enough for the question."""
     result, out = call.result, []
     if call.name == "get_disk_usage" and call.input.get("path"):
-        largest = [f"{e.get('path')} ({human_bytes(e.get('size_bytes', 0))})" for e in result.get("largest", [])[:5]]
+        largest = [
+            f"{e.get('path')} ({human_bytes(e.get('size_bytes', 0))})"
+            for e in result.get("largest", [])[:5]
+        ]
         if largest:
             out.append(i18n.say(lang, "largest", path=call.input["path"], items=", ".join(largest)))
     elif call.name == "get_logs":
         read = digest([str(x) for x in result.get("lines") or []])
         if read.problems:
             levels = ", ".join(f"{n} {k}" for k, n in read.levels.items()) or "-"
-            out.append(i18n.say(lang, "log_counts", problems=read.problems, total=read.total, levels=levels))
+            out.append(
+                i18n.say(
+                    lang, "log_counts", problems=read.problems, total=read.total, levels=levels
+                )
+            )
         else:
             out.append(i18n.say(lang, "log_clean", total=read.total))
         if Intent.LOGS in u.intents and read.recent:
             out += ["", i18n.say(lang, "recent_lines"), *_code(read.recent)]
     elif call.name == "get_ssl_status":
-        out += [f"{f.get('severity')}: {f.get('title')}" for f in result.get("findings", [])]
+        # Expiry is judged by the analyzer against the configured thresholds; show the rest.
+        out += [
+            f"{f.get('severity')}: {f.get('title')}"
+            for f in result.get("findings", [])
+            if "expire" not in str(f.get("title"))
+        ]
     elif call.name == "get_nginx_config":
         for block in result.get("server_blocks", [])[:3]:
             upstream = ", ".join(block.get("upstreams") or []) or "-"
-            out.append(f"{block.get('file')}:{block.get('line')} listen {'; '.join(block.get('listen') or [])}; upstreams {upstream}; certificate {block.get('ssl_certificate') or '-'}")
+            out.append(
+                f"{block.get('file')}:{block.get('line')} listen {'; '.join(block.get('listen') or [])}; upstreams {upstream}; certificate {block.get('ssl_certificate') or '-'}"
+            )
     elif call.name == "list_apps" and u.intents & {Intent.INVENTORY, Intent.WEB}:
         out += _inventory(lang, result)
     elif call.name == "get_memory_status" and Intent.MEMORY in u.intents:
         top = result.get("top_consumers", [])[:3]
-        out += [f"{p.get('name')} (pid {p.get('pid')}): {human_bytes(p.get('rss_bytes', 0))}" for p in top]
+        out += [
+            f"{p.get('name')} (pid {p.get('pid')}): {human_bytes(p.get('rss_bytes', 0))}"
+            for p in top
+        ]
     elif call.name == "get_system_overview" and Intent.SLOW in u.intents:
         top = result.get("top_by_cpu", [])[:3]
         out += [f"{p.get('name')} (pid {p.get('pid')}): {p.get('cpu_percent')}% CPU" for p in top]
@@ -145,17 +184,23 @@ def _inventory(lang: str, apps: JSON) -> list[str]:
                 for b in site.get("backends", [])
             ]
             tls = " TLS" if site.get("ssl") else ""
-            target = f" → {', '.join(backends)}" if backends else (f" root {site['root']}" if site.get("root") else "")
+            target = (
+                f" → {', '.join(backends)}"
+                if backends
+                else (f" root {site['root']}" if site.get("root") else "")
+            )
             sites.append(f"{names}{tls}{target}")
         out.append(i18n.say(lang, "sites", items="; ".join(sites)))
     services = apps.get("services") or []
     if services:
-        shown = ", ".join(f"{s.get('name')} ({s.get('state')})" for s in services[:LIST_ITEMS * 2])
+        shown = ", ".join(f"{s.get('name')} ({s.get('state')})" for s in services[: LIST_ITEMS * 2])
         out.append(i18n.say(lang, "services_list", items=shown))
     listening = apps.get("listening") or []
     if listening:
         ports = sorted({(int(r.get("port") or 0), str(r.get("process") or "?")) for r in listening})
-        out.append(i18n.say(lang, "ports", items=", ".join(f"{p} {n}" for p, n in ports[:LIST_ITEMS * 2])))
+        out.append(
+            i18n.say(lang, "ports", items=", ".join(f"{p} {n}" for p, n in ports[: LIST_ITEMS * 2]))
+        )
     return out
 
 
@@ -165,10 +210,15 @@ def _checked(lang: str, done: list[Done], missing: list[str], u: Understanding) 
         head = f"- `{call_text(call.name, call.input)}`"
         if call.ok:
             lines.append(f"{head}: {_cut(call.result.get('summary', ''))}")
-            lines += [f"  {line}" if line.startswith("`") or not line else f"  - {line}" for line in _details(lang, call, u)]
+            lines += [
+                f"  {line}" if line.startswith("`") or not line else f"  - {line}"
+                for line in _details(lang, call, u)
+            ]
         else:
             error = call.result.get("error") or {}
-            message = str(error.get("message", "")) + (f" ({error['hint']})" if error.get("hint") else "")
+            message = str(error.get("message", "")) + (
+                f" ({error['hint']})" if error.get("hint") else ""
+            )
             lines.append(f"{head}: {i18n.say(lang, 'tool_failed', message=_cut(message))}")
     lines += [f"- {i18n.say(lang, 'tool_missing', name=name)}" for name in missing]
     return lines
@@ -179,16 +229,17 @@ def _suggestions(lang: str, items: list[Item], u: Understanding, done: list[Done
     proposed: set[str] = set()
     for item in items:
         finding = item.finding
-        step = i18n.translate(lang, finding.next_step) if finding.check not in ("stdin", "logs") else ""
+        step = item.todo or i18n.translate(lang, finding.next_step)
+        step = step[:1].upper() + step[1:]
         if finding.fix_tool and finding.fix_arguments:
             call = call_text(finding.fix_tool, finding.fix_arguments)
             if call in proposed:
                 continue
             proposed.add(call)
-            step = (step + "; " if step else "") + i18n.say(lang, "proposal", call=call)
+            step += "\n   " + i18n.say(lang, "proposal", call=call)
         elif finding.fix_tool:
-            step = (step + "; " if step else "") + i18n.say(lang, "proposal_bare", tool=finding.fix_tool)
-        if step and step not in steps:
+            step += "\n   " + i18n.say(lang, "proposal_bare", tool=finding.fix_tool)
+        if step not in steps:
             steps.append(step)
     for call in _asked(u, done):
         if call not in proposed:
@@ -206,7 +257,9 @@ def _asked(u: Understanding, done: list[Done]) -> list[str]:
         failed = {
             str(d.result.get("service", {}).get("name"))
             for d in done
-            if d.ok and d.name == "get_service_status" and d.result.get("service", {}).get("state") == "failed"
+            if d.ok
+            and d.name == "get_service_status"
+            and d.result.get("service", {}).get("state") == "failed"
         }
         for service in u.services:
             tool = "restart_failed_service" if service in failed else "restart_service"

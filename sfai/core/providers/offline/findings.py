@@ -25,6 +25,10 @@ class Item:
     notes: list[str] = field(default_factory=list)
     heading: str = ""
     """The line shown in the answer, when not the finding's (translated) title."""
+    todo: str = ""
+    """What to do, in the answer's language, when not the finding's (translated) next step."""
+    quoted: bool = True
+    """Whether the answer shows the evidence (piped lines are quoted in their own section)."""
 
 
 def _analyze(call: Done, limits: CheckThresholds) -> list[Finding]:
@@ -38,7 +42,9 @@ def _analyze(call: Done, limits: CheckThresholds) -> list[Finding]:
     if call.name == "list_services":
         return analyzers.analyze_services(result)
     if call.name == "list_apps":
-        return analyzers.analyze_services(result) + analyzers.analyze_nginx(result) + upstreams(result)
+        return (
+            analyzers.analyze_services(result) + analyzers.analyze_nginx(result) + upstreams(result)
+        )
     if call.name == "get_service_status" and isinstance(result.get("service"), dict):
         return analyzers.analyze_services({"services": [result["service"]]})
     if call.name == "get_ssl_status":
@@ -70,7 +76,10 @@ def upstreams(apps: JSON) -> list[Finding]:
                     severity=Severity.CRITICAL,
                     check="upstream",
                     title=f"{name}: nothing listens on {target} (proxy_pass {backend.get('upstream')})",
-                    evidence=[f"{where}: proxy_pass {backend.get('upstream')}", f"no process listens on {target}"],
+                    evidence=[
+                        f"{where}: proxy_pass {backend.get('upstream')}",
+                        f"no process listens on {target}",
+                    ],
                     next_step=f"start the app that should listen on {target}, or fix proxy_pass in {where}",
                 )
             )
@@ -110,19 +119,23 @@ def _service_item(finding: Finding, done: list[Done], lang: str) -> tuple[Item, 
     item = Item(replace(finding, evidence=evidence))
     if read.hits:
         item.notes.append(i18n.say(lang, "suggests", text=read.hits[0].explain(lang)))
+        item.todo = read.hits[0].todo(lang)
     return item, source
 
 
-def _hit_finding(hit: Hit, origin: str) -> Finding:
-    signature = hit.signature
-    targets = [f"target: {t}" for t in hit.targets[:3]]
-    return Finding(
-        severity=Severity(signature.severity),
+def _hit_item(hit: Hit, origin: str, lang: str) -> Item:
+    """A failure signature found in log lines (piped, or read by get_logs)."""
+    where = "piped text" if origin == "stdin" else f"log {origin}"
+    finding = Finding(
+        severity=Severity(hit.signature.severity),
         check="stdin" if origin == "stdin" else "logs",
-        title=f"{origin}: {hit.count} line(s) show {signature.title}",
-        evidence=[quote(hit.last_line), *targets],
-        next_step=hit.explain("en"),
+        title=f"{hit.title('en')} ({where}: {hit.count} line(s))",
+        evidence=[quote(hit.last_line), *(f"target: {t}" for t in hit.targets[:3])],
+        next_step=f"{hit.explain('en')} Next: {hit.todo('en')}.",
     )
+    key = "hit_stdin" if origin == "stdin" else "hit_log"
+    heading = i18n.say(lang, key, title=hit.title(lang), source=origin, count=hit.count)
+    return Item(finding, [hit.explain(lang)], heading, hit.todo(lang), origin != "stdin")
 
 
 def _listening(done: list[Done]) -> list[JSON] | None:
@@ -169,14 +182,11 @@ def collect(
         source = str(call.input.get("source", ""))
         if call.ok and call.name == "get_logs" and source not in attached:
             for hit in digest([str(x) for x in call.result.get("lines") or []]).hits[:3]:
-                heading = i18n.say(lang, "hit_log", source=source, count=hit.count)
-                items.append(Item(_hit_finding(hit, source), [hit.explain(lang)], heading))
+                items.append(_hit_item(hit, source, lang))
     for hit in piped.hits if piped else []:
-        notes = [hit.explain(lang)]
+        item = _hit_item(hit, "stdin", lang)
         now = _now_note(hit, done, lang)
-        if now:
-            notes.append(now)
-        heading = i18n.say(lang, "hit_stdin", count=hit.count)
-        items.append(Item(_hit_finding(hit, "stdin"), notes, heading))
+        item.notes += [now] if now else []
+        items.append(item)
     items.sort(key=lambda item: -item.finding.severity.rank)
     return items

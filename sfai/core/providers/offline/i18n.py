@@ -32,6 +32,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "look_apps": ("nginx sites and apps", "les sites nginx et les applications"),
     "look_nginx": ("nginx's configuration for {domain}", "la configuration nginx de {domain}"),
     "look_ssl": ("the certificate of {domain}", "le certificat de {domain}"),
+    "look_status_many": ("the status of {names}", "l'état de {names}"),
+    "look_logs_many": ("the logs of {names}", "les journaux de {names}"),
+    "look_nginx_many": ("nginx's configuration for {names}", "la configuration nginx de {names}"),
+    "look_ssl_many": ("the certificates of {names}", "les certificats de {names}"),
+    "look_disk_path_many": ("what takes the space under {names}", "ce qui occupe {names}"),
     # answer headings
     "h_findings": ("**Findings**", "**Constats**"),
     "h_checked": ("**What I looked at**", "**Ce que j'ai regardé**"),
@@ -117,8 +122,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "right now {process} listens on port {port}: it may have come back since those lines",
         "en ce moment {process} écoute sur le port {port} : il a pu redémarrer depuis ces lignes",
     ),
-    "hit_stdin": ("piped text, {count} line(s)", "texte reçu, {count} ligne(s)"),
-    "hit_log": ("log {source}, {count} line(s)", "journal {source}, {count} ligne(s)"),
+    "hit_stdin": (
+        "{title} ({count} line(s) of the piped text)",
+        "{title} ({count} ligne(s) du texte reçu)",
+    ),
+    "hit_log": (
+        "{title} ({count} line(s) of the {source} log)",
+        "{title} ({count} ligne(s) du journal {source})",
+    ),
+    "verdict_one": ("**1 problem found**: {title}.", "**1 problème trouvé** : {title}."),
     "verdict_partial": (
         "**No problem found** in what I could check ({what}); {failed} check(s) could not run "
         "(below).",
@@ -170,16 +182,37 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 CAPABILITIES: tuple[tuple[str, str], ...] = (
-    ('disk space and inodes ("is the disk full?")', "l'espace disque et les inodes (« le disque est plein ? »)"),
+    (
+        'disk space and inodes ("is the disk full?")',
+        "l'espace disque et les inodes (« le disque est plein ? »)",
+    ),
     ("memory, swap and OOM kills", "la mémoire, le swap et les OOM kills"),
-    ('a service that is down ("why is nginx down?")', "un service arrêté (« pourquoi nginx est arrêté ? »)"),
-    ("nginx sites, 502 errors and their backends", "les sites nginx, les erreurs 502 et leurs backends"),
+    (
+        'a service that is down ("why is nginx down?")',
+        "un service arrêté (« pourquoi nginx est arrêté ? »)",
+    ),
+    (
+        "nginx sites, 502 errors and their backends",
+        "les sites nginx, les erreurs 502 et leurs backends",
+    ),
     ("TLS certificates and their expiry", "les certificats TLS et leur expiration"),
-    ("the logs of a service, of nginx or of a file under /var/log", "les journaux d'un service, de nginx ou d'un fichier sous /var/log"),
+    (
+        "the logs of a service, of nginx or of a file under /var/log",
+        "les journaux d'un service, de nginx ou d'un fichier sous /var/log",
+    ),
     ("a slow server (load, CPU, memory, disk)", "un serveur lent (charge, CPU, mémoire, disque)"),
-    ('what runs on this server ("what runs here?")', "ce qui tourne sur ce serveur (« qu'est-ce qui tourne ? »)"),
-    ('an overall health check ("is everything ok?")', "un bilan de santé (« est-ce que tout va bien ? »)"),
-    ('log text piped on stdin (`journalctl -u nginx | sfai ask "why does it fail?"`)', "un journal envoyé sur stdin (`journalctl -u nginx | sfai ask \"pourquoi ça échoue ?\"`)"),
+    (
+        'what runs on this server ("what runs here?")',
+        "ce qui tourne sur ce serveur (« qu'est-ce qui tourne ? »)",
+    ),
+    (
+        'an overall health check ("is everything ok?")',
+        "un bilan de santé (« est-ce que tout va bien ? »)",
+    ),
+    (
+        'log text piped on stdin (`journalctl -u nginx | sfai ask "why does it fail?"`)',
+        'un journal envoyé sur stdin (`journalctl -u nginx | sfai ask "pourquoi ça échoue ?"`)',
+    ),
 )
 
 
@@ -205,30 +238,72 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), template)
     for pattern, template in (
         (r"service (?P<n>\S+) has failed", "le service {n} est en échec"),
-        (r"certificate for (?P<d>\S+) expires in (?P<k>-?\d+) days", "le certificat de {d} expire dans {k} jours"),
-        (r"certificate for (?P<d>\S+) expired (?P<k>\d+) days ago", "le certificat de {d} a expiré il y a {k} jours"),
-        (r"nginx serves a different certificate for (?P<d>\S+) than the file on disk", "nginx sert pour {d} un autre certificat que le fichier sur disque"),
+        (
+            r"certificate for (?P<d>\S+) expires in (?P<k>-?\d+) days",
+            "le certificat de {d} expire dans {k} jours",
+        ),
+        (
+            r"certificate for (?P<d>\S+) expired (?P<k>\d+) days ago",
+            "le certificat de {d} a expiré il y a {k} jours",
+        ),
+        (
+            r"nginx serves a different certificate for (?P<d>\S+) than the file on disk",
+            "nginx sert pour {d} un autre certificat que le fichier sur disque",
+        ),
         (r"(?P<m>\S+) is (?P<p>\d+)% full", "{m} est plein à {p} %"),
-        (r"(?P<m>\S+) will be full in about (?P<k>[\d.]+) days at the current rate", "{m} sera plein dans environ {k} jours au rythme actuel"),
+        (
+            r"(?P<m>\S+) will be full in about (?P<k>[\d.]+) days at the current rate",
+            "{m} sera plein dans environ {k} jours au rythme actuel",
+        ),
         (r"(?P<m>\S+) has used (?P<p>\d+)% of its inodes", "{m} a utilisé {p} % de ses inodes"),
         (r"memory is (?P<p>\d+)% used", "la mémoire est utilisée à {p} %"),
         (r"swap is (?P<p>\d+)% used", "le swap est utilisé à {p} %"),
         (r"the kernel's OOM killer killed (?P<x>.+)", "l'OOM killer du noyau a tué {x}"),
-        (r"nginx configuration test fails \(`nginx -t`\)", "le test de configuration nginx échoue (`nginx -t`)"),
-        (r"load is high: (?P<l>\S+) over 5 minutes on (?P<c>\d+) CPUs", "charge élevée : {l} sur 5 minutes pour {c} CPU"),
-        (r"(?P<s>\S+): nothing listens on (?P<a>\S+) \(proxy_pass (?P<u>\S+)\)", "{s} : rien n'écoute sur {a} (proxy_pass {u})"),
+        (
+            r"nginx configuration test fails \(`nginx -t`\)",
+            "le test de configuration nginx échoue (`nginx -t`)",
+        ),
+        (
+            r"load is high: (?P<l>\S+) over 5 minutes on (?P<c>\d+) CPUs",
+            "charge élevée : {l} sur 5 minutes pour {c} CPU",
+        ),
+        (
+            r"(?P<s>\S+): nothing listens on (?P<a>\S+) \(proxy_pass (?P<u>\S+)\)",
+            "{s} : rien n'écoute sur {a} (proxy_pass {u})",
+        ),
         (r"read why: (?P<c>.+)", "voir pourquoi : {c}"),
         (r"find what takes the space: (?P<c>.+)", "trouver ce qui prend la place : {c}"),
         (r"find what grows: (?P<c>.+)", "trouver ce qui grossit : {c}"),
-        (r"look for directories with many small files under (?P<m>\S+) \(session files, mail queues, caches\)", "chercher sous {m} les répertoires pleins de petits fichiers (sessions, files de mails, caches)"),
+        (
+            r"look for directories with many small files under (?P<m>\S+) \(session files, mail queues, caches\)",
+            "chercher sous {m} les répertoires pleins de petits fichiers (sessions, files de mails, caches)",
+        ),
         (r"see which processes grow: (?P<c>.+)", "voir quels processus grossissent : {c}"),
-        (r"the host is short of RAM: find the largest consumers \((?P<c>.+)\) or add memory", "la machine manque de RAM : repérer les plus gros consommateurs ({c}) ou ajouter de la mémoire"),
-        (r"find why memory ran out before (?P<t>.+?): (?P<c>.+?); consider limits or more RAM", "comprendre pourquoi la mémoire a manqué avant {t} : {c} ; envisager des limites ou plus de RAM"),
-        (r"the next reload or restart of nginx will fail: fix the line nginx names above", "le prochain reload ou redémarrage de nginx échouera : corriger la ligne indiquée ci-dessus"),
-        (r"renew it \(certbot renew --cert-name (?P<d>\S+)\) and reload nginx", "le renouveler (certbot renew --cert-name {d}) puis recharger nginx"),
-        (r"reload nginx so it serves the renewed certificate \(nginx -s reload\)", "recharger nginx pour qu'il serve le certificat renouvelé (nginx -s reload)"),
+        (
+            r"the host is short of RAM: find the largest consumers \((?P<c>.+)\) or add memory",
+            "la machine manque de RAM : repérer les plus gros consommateurs ({c}) ou ajouter de la mémoire",
+        ),
+        (
+            r"find why memory ran out before (?P<t>.+?): (?P<c>.+?); consider limits or more RAM",
+            "comprendre pourquoi la mémoire a manqué avant {t} : {c} ; envisager des limites ou plus de RAM",
+        ),
+        (
+            r"the next reload or restart of nginx will fail: fix the line nginx names above",
+            "le prochain reload ou redémarrage de nginx échouera : corriger la ligne indiquée ci-dessus",
+        ),
+        (
+            r"renew it \(certbot renew --cert-name (?P<d>\S+)\) and reload nginx",
+            "le renouveler (certbot renew --cert-name {d}) puis recharger nginx",
+        ),
+        (
+            r"reload nginx so it serves the renewed certificate \(nginx -s reload\)",
+            "recharger nginx pour qu'il serve le certificat renouvelé (nginx -s reload)",
+        ),
         (r"see what is busy: (?P<c>.+)", "voir ce qui occupe la machine : {c}"),
-        (r"start the app that should listen on (?P<a>\S+), or fix proxy_pass in (?P<f>\S+)", "démarrer l'application qui doit écouter sur {a}, ou corriger proxy_pass dans {f}"),
+        (
+            r"start the app that should listen on (?P<a>\S+), or fix proxy_pass in (?P<f>\S+)",
+            "démarrer l'application qui doit écouter sur {a}, ou corriger proxy_pass dans {f}",
+        ),
     )
 )
 

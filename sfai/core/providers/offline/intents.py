@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 from sfai_agent.policy.identifiers import DOMAIN_PATTERN, SERVICE_PATTERN
 
 
+def words(text: str) -> frozenset[str]:
+    """A set of words written as one string: easier to read and extend than a list."""
+    return frozenset(text.split())
+
+
 class Intent(enum.StrEnum):
     DISK = "disk"
     MEMORY = "memory"
@@ -31,35 +36,31 @@ class Intent(enum.StrEnum):
 
 # Words (normalised) that name a topic outright.
 WORDS: dict[Intent, frozenset[str]] = {
-    Intent.DISK: frozenset(
+    Intent.DISK: words(
         "disk disks disque disques inode inodes storage stockage filesystem filesystems "
-        "partition partitions df space espace volume".split()
+        "partition partitions df space espace volume"
     ),
-    Intent.MEMORY: frozenset(
-        "memory memoire ram swap swapping oom oomkiller mem leak fuite".split()
-    ),
-    Intent.SERVICE: frozenset(
+    Intent.MEMORY: words("memory memoire ram swap swapping oom oomkiller mem leak fuite"),
+    Intent.SERVICE: words(
         "service services daemon daemons unit units supervisor supervisord systemd systemctl "
-        "pm2 docker container containers conteneur conteneurs".split()
+        "pm2 docker container containers conteneur conteneurs"
     ),
-    Intent.WEB: frozenset(
+    Intent.WEB: words(
         "nginx site sites website websites web vhost vhosts 502 503 504 gateway upstream "
-        "upstreams proxy unreachable inaccessible injoignable".split()
+        "upstreams proxy unreachable inaccessible injoignable"
     ),
-    Intent.CERT: frozenset(
+    Intent.CERT: words(
         "certificate certificates certificat certificats cert certs ssl tls https letsencrypt "
-        "certbot expire expires expiring expiry expiration expired handshake".split()
+        "certbot expire expires expiring expiry expiration expired handshake"
     ),
-    Intent.LOGS: frozenset("log logs journal journaux journalctl syslog dmesg".split()),
-    Intent.SLOW: frozenset(
+    Intent.LOGS: words("log logs journal journaux journalctl syslog dmesg"),
+    Intent.SLOW: words(
         "slow slowly lent lente lents lentes lag lags laggy load charge cpu cpus processeur "
-        "rame ramer ralenti ralentit performance performances perf sluggish freeze freezes".split()
+        "rame ramer ralenti ralentit performance performances perf sluggish freeze freezes"
     ),
-    Intent.INVENTORY: frozenset(
-        "inventory inventaire apps applications ports listening".split()
-    ),
-    Intent.HEALTH: frozenset(
-        "health healthy sante status statut checkup bilan diagnostic overview apercu etat".split()
+    Intent.INVENTORY: words("inventory inventaire apps applications ports listening"),
+    Intent.HEALTH: words(
+        "health healthy sante status statut checkup bilan diagnostic overview apercu etat"
     ),
 }
 # Phrases (normalised words joined by one space).
@@ -116,23 +117,23 @@ PHRASES: dict[Intent, tuple[str, ...]] = {
         "quelque chose ne va pas",
     ),
 }
-FULL = frozenset("full plein pleine pleins remplit rempli remplie fills filling".split())
-TROUBLE = frozenset(
+FULL = words("full plein pleine pleins remplit rempli remplie fills filling")
+TROUBLE = words(
     "down broken wrong problem problems issue issues fail fails failing failed crash crashed "
     "crashing crashes dead stopped panne probleme problemes souci soucis plante arrete arretes "
-    "arretee tombe hs ko bug echec marche fonctionne".split()
+    "arretee tombe hs ko bug echec marche fonctionne"
 )
-ERRORS = frozenset("error errors erreur erreurs err fatal exception exceptions".split())
-_SCRIPT_VERBS = frozenset(
-    "write ecris ecrire ecrivez generate genere generer create creer cree give donne".split()
+ERRORS = words("error errors erreur erreurs err fatal exception exceptions")
+_SCRIPT_VERBS = words(
+    "write ecris ecrire ecrivez generate genere generer create creer cree give donne"
 )
-_SCRIPT_THINGS = frozenset(
+_SCRIPT_THINGS = words(
     "script scripts code program programme function fonction dockerfile playbook regex "
-    "crontab snippet terraform ansible".split()
+    "crontab snippet terraform ansible"
 )
-_DEPLOY = frozenset(
+_DEPLOY = words(
     "deploy deploys deployed deploying deployment deployments deploiement deploiements "
-    "deployer deploye rollback pipeline".split()
+    "deployer deploye rollback pipeline"
 )
 _DEFINITION = re.compile(
     r"^ ?(?:what is an? |what s an? |qu est ce qu une? |c est quoi une? |explain |explique |"
@@ -145,25 +146,25 @@ _PAST = re.compile(
     r"\bla semaine derniere\b"
 )
 _ACTIONS = {
-    "restart": frozenset("restart redemarre redemarrer relance relancer reboot".split()),
-    "renew": frozenset("renew renouvelle renouveler".split()),
-    "clean": frozenset("clean cleanup nettoie nettoyer purge purger free liberer".split()),
+    "restart": words("restart redemarre redemarrer relance relancer reboot"),
+    "renew": words("renew renouvelle renouveler"),
+    "clean": words("clean cleanup nettoie nettoyer purge purger free liberer"),
 }
-FRENCH = frozenset(
+FRENCH = words(
     "pourquoi est sont le la les mon ma mes du des une qui quoi que qu serveur disque plein "
     "pleine memoire journaux tourne arrete panne repond lent lente etat certificat ca il elle "
     "ne pas plus sur dans avec quel quelle quels quelles comment tout va bien erreur erreurs "
     "espace charge redemarre marche fonctionne demarre probleme problemes je vous nous peux "
     "faire ecris hier dernier ce cette ces mais ou aussi tres trop depuis encore toujours "
-    "montre affiche donne regarde verifie quand".split()
+    "montre affiche donne regarde verifie quand"
 )
-ENGLISH = frozenset(
+ENGLISH = words(
     "why is are the my what whats how does do it this that server everything ok of on in "
     "for with and show me check any errors full memory down running here slow logs there "
-    "when will did can could please which who get give see look".split()
+    "when will did can could please which who get give see look"
 )
-_NO_FUZZ = frozenset("plain loaded logged serves stats state stated charged".split())
-_REJECT = frozenset(
+_NO_FUZZ = words("plain loaded logged serves stats state stated charged")
+_REJECT = words(
     "my the our your it its this that these everything anything something nothing server "
     "serveur machine host box app application system systeme le la les l un une mon ma mes "
     "ce ca cela il elle tout what which who why where when there here is are was a an to of "
@@ -171,17 +172,17 @@ _REJECT = frozenset(
     "show see check read tail get give lis montre voir affiche last latest recent derniers "
     "any all some their new old main and or not no keeps keep has had went seems seem does "
     "did won isn doesn can cannot still again always never just now then also returns gives "
-    "stopped starting started restarting running s n ne pas plus encore toujours".split()
+    "stopped starting started restarting running s n ne pas plus encore toujours"
 )
-_FILE_SUFFIXES = frozenset(
+_FILE_SUFFIXES = words(
     "log conf txt py sh json yml yaml toml ini pem crt key gz service socket timer pid sock "
     "php js html css cfg err out csv xml md tar zip bak old tmp lock db sql rb go rs java "
-    "jar war exe bin so img iso d".split()
+    "jar war exe bin so img iso d"
 )
 _VOCABULARY: frozenset[str] = frozenset().union(
     *WORDS.values(), FULL, TROUBLE, ERRORS, *(_ACTIONS.values())
 )
-_SERVICE_WORDS = frozenset("nginx docker supervisor supervisord pm2".split())
+_SERVICE_WORDS = words("nginx docker supervisor supervisord pm2")
 """Topic words that are also the names of services one asks about."""
 
 NAME = r"([a-z0-9][a-z0-9@._:+-]{0,127})"
@@ -251,6 +252,8 @@ class Understanding:
     actions: tuple[str, ...] = ()
     """Actions asked for by name: ``restart``, ``renew``, ``clean``."""
     past: bool = False
+    vague: bool = False
+    """Only trouble words ("why does it fail?"): a general look, or none when text is piped."""
     access_log: bool = False
     words: frozenset[str] = field(default_factory=frozenset)
 
@@ -270,7 +273,12 @@ def _close(a: str, b: str) -> bool:
         diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
@@ -399,7 +407,8 @@ def understand(question: str) -> Understanding:
         intents.add(Intent.LOGS)  # "errors of nginx", "erreurs dans /var/log/x"
     if domains and not intents & {Intent.CERT, Intent.WEB}:
         intents.add(Intent.WEB)
-    if not intents and (wordset & TROUBLE or wants_errors):
+    vague = not intents and bool(wordset & TROUBLE or wants_errors)
+    if vague:
         intents.add(Intent.HEALTH)
     if Intent.WEB in intents and "nginx" in services:
         intents.add(Intent.SERVICE)
@@ -422,6 +431,7 @@ def understand(question: str) -> Understanding:
         out_of_scope=tuple(blocking + partial),
         actions=tuple(name for name, verbs in _ACTIONS.items() if wordset & verbs),
         past=bool(_PAST.search(joined)),
+        vague=vague,
         access_log="access" in wordset,
         words=wordset,
     )

@@ -91,9 +91,20 @@ def _log_source(name: str, u: Understanding) -> str:
     return name
 
 
+def _intents(u: Understanding, piped: Digest | None) -> set[Intent]:
+    """The question's topics, and those the piped lines point to. With piped text, a vague
+    question ("why does it fail?") is about that text, not the whole server."""
+    intents = set(u.intents)
+    if piped is not None:
+        if u.vague:
+            intents.discard(Intent.HEALTH)
+        intents |= piped.intents
+    return intents
+
+
 def first_round(u: Understanding, piped: Digest | None) -> list[ToolCall]:
     """The tools to call for the question, before seeing any result."""
-    intents = set(u.intents) | (piped.intents if piped else set())
+    intents = _intents(u, piped)
     plan = _Plan()
     grep = "error" if u.wants_errors else None
     if Intent.HEALTH in intents:
@@ -162,7 +173,7 @@ def next_round(
     u: Understanding, piped: Digest | None, done: list[Done], limits: CheckThresholds
 ) -> tuple[list[ToolCall], list[Reason]]:
     """Calls the results so far call for (nothing new when the answer can be written)."""
-    intents = set(u.intents) | (piped.intents if piped else set())
+    intents = _intents(u, piped)
     plan = _Plan(done)
     reasons: list[Reason] = []
     results = {d.name: d.result for d in done if d.ok}
@@ -191,7 +202,11 @@ def next_round(
         if full and not scanned and plan.add("get_disk_usage", path=full[0]["mountpoint"]):
             reasons.append(Reason("why_full", {"mount": str(full[0]["mountpoint"])}))
     apps = results.get("list_apps", {})
-    if Intent.WEB in intents and piped is None and isinstance(apps.get("nginx"), dict):
-        if plan.add("get_logs", source="nginx:error", lines=50):
-            reasons.append(Reason("why_nginx", {}))
+    wants_nginx_log = Intent.WEB in intents and piped is None
+    if (
+        wants_nginx_log
+        and isinstance(apps.get("nginx"), dict)
+        and plan.add("get_logs", source="nginx:error", lines=50)
+    ):
+        reasons.append(Reason("why_nginx", {}))
     return plan.calls, reasons
