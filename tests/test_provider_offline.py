@@ -348,7 +348,7 @@ async def test_a_french_question_gets_a_french_answer(
         assert english not in answer
     assert "- **critique** — le service crashy est en échec" in answer
     assert "ce que cela indique : un programme n'arrive pas à joindre une dépendance" in answer
-    assert "Voir pourquoi : sfai tools run get_service_status --arg service=crashy" in answer
+    assert "1. Vérifier que la dépendance (127.0.0.1:5999) tourne et écoute" in answer
     assert (
         '`restart_failed_service(service="crashy")` — sfai peut le lancer après votre accord '
         "(en mode act)." in answer

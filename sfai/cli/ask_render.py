@@ -57,17 +57,26 @@ class EventWriter:
         self._ends_with_newline = True
         self._tool_calls = 0
         self._show_activity = sys.stderr.isatty()
+        self._after_tools = False
+        self._wrote_text = False
 
     def handle(self, event: Event) -> None:
         if isinstance(event, TextEvent):
+            content = event.content
+            if self._after_tools and self._wrote_text:
+                # A new turn after tool calls starts a new paragraph.
+                content = ("\n" if self._ends_with_newline else "\n\n") + content.lstrip("\n")
+            self._after_tools = False
+            self._wrote_text = True
             if self.render_markdown:
-                self._buffer.append(event.content)
+                self._buffer.append(content)
             else:
-                sys.stdout.write(event.content)
+                sys.stdout.write(content)
                 sys.stdout.flush()
-                self._ends_with_newline = event.content.endswith("\n")
+                self._ends_with_newline = content.endswith("\n")
         elif isinstance(event, ToolCallEvent):
             self._tool_calls += 1
+            self._after_tools = True
             output.info(f"  → {event.name}({_arguments(event.input)})")
         elif isinstance(event, ToolResultEvent):
             if not event.ok:

@@ -144,7 +144,8 @@ def _details(lang: str, call: Done, u: Understanding) -> list[str]:
         else:
             out.append(i18n.say(lang, "log_clean", total=read.total))
         if Intent.LOGS in u.intents and read.recent:
-            out += ["", i18n.say(lang, "recent_lines"), *_code(read.recent)]
+            out.append(i18n.say(lang, "recent_lines"))
+            out += [f"  {line}" for line in _code(read.recent)]
     elif call.name == "get_ssl_status":
         # Expiry is judged by the analyzer against the configured thresholds; show the rest.
         out += [
@@ -210,8 +211,9 @@ def _checked(lang: str, done: list[Done], missing: list[str], u: Understanding) 
         head = f"- `{call_text(call.name, call.input)}`"
         if call.ok:
             lines.append(f"{head}: {_cut(call.result.get('summary', ''))}")
+            # Lines of a quoted block come indented; the others are bullets.
             lines += [
-                f"  {line}" if line.startswith("`") or not line else f"  - {line}"
+                f"  {line}" if line.startswith("  ") else f"  - {line}"
                 for line in _details(lang, call, u)
             ]
         else:

@@ -318,12 +318,16 @@ def _clean_name(raw: str) -> str | None:
 
 
 def _names(patterns: tuple[re.Pattern[str], ...], text: str) -> list[str]:
+    """Names the patterns capture; a rejected candidate ("the logs" in "errors in the logs
+    of worker") does not hide a later match that overlaps it."""
     found: list[str] = []
     for pattern in patterns:
-        for match in pattern.finditer(text):
+        position = 0
+        while match := pattern.search(text, position):
             name = _clean_name(match.group(1))
             if name and name not in found:
                 found.append(name)
+            position = match.start() + 1
     return found
 
 
@@ -360,12 +364,12 @@ def _extract(question: str) -> tuple[str, list[str], list[str]]:
     return _DOMAIN.sub(" __domain__ ", text), paths, domains
 
 
-def _topics(words: list[str], joined: str) -> tuple[set[Intent], bool]:
-    """(topics named, whether a health phrase such as "is everything ok" was used)."""
+def _topics(words: list[str], joined: str) -> tuple[set[Intent], set[Intent]]:
+    """(topics named, topics named by a phrase such as "is everything ok")."""
     wordset = set(words)
     by_phrase = {i for i in Intent if any(f" {p} " in joined for p in PHRASES.get(i, ()))}
     by_word = {i for i in Intent if wordset & WORDS[i]}
-    return by_phrase | by_word, Intent.HEALTH in by_phrase
+    return by_phrase | by_word, by_phrase
 
 
 def _scope(words: list[str], joined: str) -> tuple[list[str], list[str]]:
@@ -389,7 +393,7 @@ def understand(question: str) -> Understanding:
     words = [_correct(w) for w in raw]
     joined = " " + " ".join(words) + " "
     wordset = frozenset(words)
-    intents, health_phrase = _topics(words, joined)
+    intents, by_phrase = _topics(words, joined)
     # Names are read from the words as typed: "crashy" must not become "crash".
     as_typed = " " + " ".join(raw) + " "
     services = _names(_SERVICE_PATTERNS, as_typed)
@@ -412,7 +416,13 @@ def understand(question: str) -> Understanding:
         intents.add(Intent.HEALTH)
     if Intent.WEB in intents and "nginx" in services:
         intents.add(Intent.SERVICE)
-    if not health_phrase and len(intents) > 1:
+    if (
+        Intent.LOGS in intents
+        and Intent.WEB not in by_phrase
+        and wordset & WORDS[Intent.WEB] <= {"nginx"}
+    ):
+        intents.discard(Intent.WEB)  # "nginx error log": nginx names the log
+    if Intent.HEALTH not in by_phrase and len(intents) > 1:
         intents.discard(Intent.HEALTH)  # "status of crashy" is about crashy, not everything
     blocking, partial = _scope(words, joined)
     if blocking:

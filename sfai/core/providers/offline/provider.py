@@ -151,7 +151,7 @@ class OfflineProvider:
         what = i18n.join(u.lang, looks)
         if reasons:
             why = "; ".join(dict.fromkeys(i18n.say(u.lang, r.key, **r.values) for r in reasons))
-            text = i18n.say(u.lang, "plan_next", why=why[:1].upper() + why[1:], what=what)
+            text = i18n.say(u.lang, "plan_next", why=why, what=what)
         else:
             text = i18n.say(u.lang, "plan", what=what)
         text += "\n\n"

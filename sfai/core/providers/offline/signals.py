@@ -21,7 +21,7 @@ QUOTE_CHARS = 240
 LEVELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
-        ("error", r"\b(?:error|errors|err|crit|critical|alert|emerg|severe|failed|failure)\b"),
+        ("error", r"\b(?:error|errors|crit|critical|alert|emerg|severe|failed|failure)\b"),
         ("warning", r"\b(?:warn|warning)\b"),
         ("fatal", r"\b(?:fatal|panic)\b"),
         ("exception", r"\b(?:exception|traceback)\b"),
@@ -86,8 +86,29 @@ def quote(line: str) -> str:
     return line if len(line) <= QUOTE_CHARS else line[: QUOTE_CHARS - 1] + "…"
 
 
+_STREAM_TAG = re.compile(r"^\[(?:stdout|stderr|out|err)\]\s?")
+"""The stream label get_logs puts before supervisor and PM2 lines."""
+
+
+def _content(line: str) -> str:
+    return _STREAM_TAG.sub("", line).strip()
+
+
+def _recent(lines: list[str]) -> list[str]:
+    """The last few distinct lines (the same line on stdout and stderr counts once)."""
+    picked: list[str] = []
+    seen: set[str] = set()
+    for line in reversed(lines):
+        if _content(line) not in seen:
+            seen.add(_content(line))
+            picked.append(quote(line))
+        if len(picked) == QUOTE_LINES:
+            break
+    return picked[::-1]
+
+
 def digest(lines: list[str]) -> Digest:
-    lines = [line[:LINE_CHARS] for line in lines[-MAX_LINES:] if line.strip()]
+    lines = [line[:LINE_CHARS] for line in lines[-MAX_LINES:] if _content(line)]
     result = Digest(total=len(lines))
     hits: dict[str, Hit] = {}
     targets: dict[str, dict[str, int]] = {}
@@ -114,7 +135,7 @@ def digest(lines: list[str]) -> Digest:
         hit.targets = sorted(seen, key=lambda t: -seen[t])
     rank = {"critical": 0, "warning": 1}
     result.hits = sorted(hits.values(), key=lambda h: (rank[h.signature.severity], -h.count))
-    result.recent = [quote(line) for line in (problem_lines or lines)[-QUOTE_LINES:]]
+    result.recent = _recent(problem_lines or lines)
     return result
 
 
