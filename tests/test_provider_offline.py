@@ -39,7 +39,9 @@ CATALOG = [
     ToolDefinition(tool.spec.name, tool.spec.description, tool.spec.input_schema)
     for tool in load_catalog().values()
 ]
-READ_ONLY = {tool.spec.name for tool in load_catalog().values() if tool.spec.risk.value == "read_only"}
+READ_ONLY = {
+    tool.spec.name for tool in load_catalog().values() if tool.spec.risk.value == "read_only"
+}
 # A host with no service manager answers fast; the fixtures name the one they run.
 NO_MANAGERS: dict[str, Any] = {"service_managers": ()}
 CLAIMS = re.compile(
@@ -163,7 +165,11 @@ INTENTS: list[tuple[str, str, set[str]]] = [
     ("restart crashy", "en", {"get_service_status:crashy", "get_logs:crashy"}),
     ("are any services failing?", "en", {"list_services"}),
     ("my site returns 502 Bad Gateway", "en", {"list_apps"}),
-    ("shop.example.com is not responding", "en", {"list_apps", "get_nginx_config:shop.example.com"}),
+    (
+        "shop.example.com is not responding",
+        "en",
+        {"list_apps", "get_nginx_config:shop.example.com"},
+    ),
     ("nignx config for shop.example.com", "en", {"list_apps", "get_nginx_config:shop.example.com"}),
     ("when does the SSL certificate expire?", "en", {"list_apps"}),
     ("check the certificate of shop.example.com", "en", {"get_ssl_status:shop.example.com"}),
@@ -173,13 +179,37 @@ INTENTS: list[tuple[str, str, set[str]]] = [
     ("the server is slow", "en", {"get_system_overview", "get_memory_status", "get_disk_usage"}),
     ("high CPU load", "en", {"get_system_overview", "get_memory_status", "get_disk_usage"}),
     ("what runs on this server?", "en", {"list_apps", "list_services"}),
-    ("is everything ok?", "en", {"get_disk_usage", "get_memory_status", "get_system_overview", "list_services", "list_apps"}),
-    ("health check please", "en", {"get_disk_usage", "get_memory_status", "get_system_overview", "list_services", "list_apps"}),
+    (
+        "is everything ok?",
+        "en",
+        {
+            "get_disk_usage",
+            "get_memory_status",
+            "get_system_overview",
+            "list_services",
+            "list_apps",
+        },
+    ),
+    (
+        "health check please",
+        "en",
+        {
+            "get_disk_usage",
+            "get_memory_status",
+            "get_system_overview",
+            "list_services",
+            "list_apps",
+        },
+    ),
     ("le disque est plein", "fr", {"get_disk_usage"}),
     ("plus d'espace disque sur /var", "fr", {"get_disk_usage", "get_disk_usage:/var"}),
     ("la mémoire est saturée", "fr", {"get_memory_status"}),
     ("LA MEMOIRE EST PLEINE", "fr", {"get_memory_status"}),
-    ("pourquoi nginx est arrêté ?", "fr", {"get_service_status:nginx", "get_logs:nginx:error", "list_apps"}),
+    (
+        "pourquoi nginx est arrêté ?",
+        "fr",
+        {"get_service_status:nginx", "get_logs:nginx:error", "list_apps"},
+    ),
     ("pourquoi crashy est en panne ?", "fr", {"get_service_status:crashy", "get_logs:crashy"}),
     ("le service crashy ne démarre plus", "fr", {"get_service_status:crashy", "get_logs:crashy"}),
     ("mon site ne répond plus", "fr", {"list_apps"}),
@@ -190,8 +220,28 @@ INTENTS: list[tuple[str, str, set[str]]] = [
     ("le serveur est lent", "fr", {"get_system_overview", "get_memory_status", "get_disk_usage"}),
     ("ÇA RAME !!", "fr", {"get_system_overview", "get_memory_status", "get_disk_usage"}),
     ("qu'est-ce qui tourne sur ce serveur ?", "fr", {"list_apps", "list_services"}),
-    ("état du serveur", "fr", {"get_disk_usage", "get_memory_status", "get_system_overview", "list_services", "list_apps"}),
-    ("est-ce que tout va bien ?", "fr", {"get_disk_usage", "get_memory_status", "get_system_overview", "list_services", "list_apps"}),
+    (
+        "état du serveur",
+        "fr",
+        {
+            "get_disk_usage",
+            "get_memory_status",
+            "get_system_overview",
+            "list_services",
+            "list_apps",
+        },
+    ),
+    (
+        "est-ce que tout va bien ?",
+        "fr",
+        {
+            "get_disk_usage",
+            "get_memory_status",
+            "get_system_overview",
+            "list_services",
+            "list_apps",
+        },
+    ),
     ("des services en échec ?", "fr", {"list_services"}),
 ]
 
@@ -414,7 +464,10 @@ async def test_a_502_points_at_the_backend_nothing_listens_on(
     turns = await conversation.answer(run_tool, **settings)
     assert turns[0].calls == {"list_apps", "get_nginx_config:shop.sfai.test"}
     titles = [f.title for f in turns[-1].findings]
-    assert f"shop.sfai.test: nothing listens on 127.0.0.1:{port} (proxy_pass http://127.0.0.1:{port})" in titles
+    assert (
+        f"shop.sfai.test: nothing listens on 127.0.0.1:{port} (proxy_pass http://127.0.0.1:{port})"
+        in titles
+    )
     answer = turns[-1].text
     assert f"Start the app that should listen on 127.0.0.1:{port}, or fix proxy_pass in" in answer
     assert f"upstreams http://127.0.0.1:{port}" in answer  # from get_nginx_config
@@ -427,7 +480,7 @@ async def test_a_502_points_at_the_backend_nothing_listens_on(
 def nginx_error_lines(port: int) -> str:
     refused = (
         "2026/11/24 14:03:{s:02d} [error] 1234#1234: *{n} connect() failed (111: Connection "
-        'refused) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, '
+        "refused) while connecting to upstream, client: 203.0.113.9, server: shop.example.com, "
         'request: "GET /{path} HTTP/1.1", upstream: "http://127.0.0.1:{port}/{path}", '
         'host: "shop.example.com"'
     )
@@ -524,7 +577,9 @@ async def test_results_without_structure_still_give_an_answer(run_tool: Any) -> 
 async def test_the_answer_comes_after_three_rounds_at_most() -> None:
     conversation = Conversation("is everything ok?")
     for _ in range(3):
-        conversation.messages.append({"role": "assistant", "content": [{"type": "text", "text": "."}]})
+        conversation.messages.append(
+            {"role": "assistant", "content": [{"type": "text", "text": "."}]}
+        )
     turn = await conversation.turn()
     assert not turn.tool_uses and turn.end.stop_reason == "end_turn"
 
@@ -536,18 +591,25 @@ async def test_the_answer_comes_after_three_rounds_at_most() -> None:
 @pytest.mark.nginx
 @pytest.mark.supervisor
 async def test_every_analyzer_sentence_seen_here_has_a_french_rendering(
-    run_tool: Any, nginx_server: NginxServer, supervisor: SupervisorInstance,
+    run_tool: Any,
+    nginx_server: NginxServer,
+    supervisor: SupervisorInstance,
     broken_nginx_config: NginxConfigCopy,
 ) -> None:
     zero = CheckThresholds(
-        disk_warning_percent=0, inode_warning_percent=0, memory_warning_percent=0,
-        load_warning_per_cpu=0, cert_warning_days=100,
+        disk_warning_percent=0,
+        inode_warning_percent=0,
+        memory_warning_percent=0,
+        load_warning_per_cpu=0,
+        cert_warning_days=100,
     )
     disk = await run_tool("get_disk_usage", {})
     memory = await run_tool("get_memory_status", {})
     overview = await run_tool("get_system_overview", {})
     services = await run_tool("list_services", {}, **supervisor.settings)
-    ssl = await run_tool("get_ssl_status", {"domain": "expiring.sfai.test"}, **nginx_server.settings)
+    ssl = await run_tool(
+        "get_ssl_status", {"domain": "expiring.sfai.test"}, **nginx_server.settings
+    )
     broken = await run_tool("list_apps", {}, **broken_nginx_config.settings, **NO_MANAGERS)
     found = [
         *analyzers.analyze_disk(disk, zero, {"/": 1.0}),

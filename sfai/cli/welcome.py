@@ -9,6 +9,8 @@ from sfai.core.exit_codes import ExitCode
 
 TOUR = """
 sfai — what you can do now (offline, no API key needed):
+  sfai ask "why is nginx down?"      a diagnosis in plain English or French
+  journalctl -u app | sfai ask "why does it crash?"
   sfai check                         health of this host (exit 5 when problems are found)
   sfai tools list                    the read-only tools sfai's assistant uses
   sfai tools run get_disk_usage --arg path=/var

@@ -106,17 +106,16 @@ def _findings(lang: str, items: list[Item]) -> list[str]:
     return lines
 
 
+def _counts(lang: str, read: Digest) -> str:
+    if not read.problems:
+        return i18n.say(lang, "log_clean", total=read.total)
+    return i18n.say(
+        lang, "log_counts", problems=read.problems, total=read.total, levels=read.levels_text()
+    )
+
+
 def _piped(lang: str, piped: Digest) -> list[str]:
-    lines = ["", i18n.say(lang, "h_stdin")]
-    if piped.problems:
-        levels = ", ".join(f"{count} {name}" for name, count in piped.levels.items())
-        lines.append(
-            i18n.say(
-                lang, "log_counts", problems=piped.problems, total=piped.total, levels=levels or "-"
-            )
-        )
-    else:
-        lines.append(i18n.say(lang, "log_clean", total=piped.total))
+    lines = ["", i18n.say(lang, "h_stdin"), _counts(lang, piped)]
     if piped.recent:
         lines += ["", i18n.say(lang, "recent_lines"), *_code(piped.recent)]
     return lines
@@ -134,15 +133,7 @@ def _details(lang: str, call: Done, u: Understanding) -> list[str]:
             out.append(i18n.say(lang, "largest", path=call.input["path"], items=", ".join(largest)))
     elif call.name == "get_logs":
         read = digest([str(x) for x in result.get("lines") or []])
-        if read.problems:
-            levels = ", ".join(f"{n} {k}" for k, n in read.levels.items()) or "-"
-            out.append(
-                i18n.say(
-                    lang, "log_counts", problems=read.problems, total=read.total, levels=levels
-                )
-            )
-        else:
-            out.append(i18n.say(lang, "log_clean", total=read.total))
+        out.append(_counts(lang, read))
         if Intent.LOGS in u.intents and read.recent:
             out.append(i18n.say(lang, "recent_lines"))
             out += [f"  {line}" for line in _code(read.recent)]

@@ -73,8 +73,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "services_list": ("services: {items}", "services : {items}"),
     "ports": ("listening TCP ports: {items}", "ports TCP en écoute : {items}"),
     "log_counts": (
-        "{problems} of {total} line(s) look like problems ({levels})",
-        "{problems} ligne(s) sur {total} signalent un problème ({levels})",
+        "{problems} of {total} line(s) look like problems{levels}",
+        "{problems} ligne(s) sur {total} signalent un problème{levels}",
     ),
     "log_clean": (
         "{total} line(s), none with an error, warning or failure",

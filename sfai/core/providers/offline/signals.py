@@ -69,6 +69,11 @@ class Digest:
     recent: list[str] = field(default_factory=list)
     """The last few problem lines (or last lines when none), oldest first, cut short."""
 
+    def levels_text(self) -> str:
+        """`` (3 error, 1 timeout)``, or nothing when no line names a level."""
+        shown = ", ".join(f"{count} {name}" for name, count in self.levels.items())
+        return f" ({shown})" if shown else ""
+
     @property
     def intents(self) -> set[Intent]:
         return {hit.signature.intent for hit in self.hits if hit.signature.intent}
@@ -108,8 +113,9 @@ def _recent(lines: list[str]) -> list[str]:
 
 
 def digest(lines: list[str]) -> Digest:
-    lines = [line[:LINE_CHARS] for line in lines[-MAX_LINES:] if _content(line)]
+    lines = [line[:LINE_CHARS] for line in lines[-MAX_LINES:] if line.strip()]
     result = Digest(total=len(lines))
+    lines = [line for line in lines if _content(line)]
     hits: dict[str, Hit] = {}
     targets: dict[str, dict[str, int]] = {}
     problem_lines: list[str] = []
