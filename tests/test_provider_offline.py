@@ -500,7 +500,7 @@ async def test_piped_connection_refused_is_explained_and_checked_on_the_host(
     port = free_port()
     conversation = Conversation("why does it fail?", piped=nginx_error_lines(port))
     turns = await conversation.answer(run_tool, **NO_MANAGERS)
-    assert turns[0].text.startswith("I'll look at the text you piped in and nginx sites and apps")
+    assert turns[0].text.startswith("I'll look at the text you piped in and what runs here")
     assert turns[0].calls == {"list_apps"}  # what the lines point to, not a whole health check
     final = turns[-1]
     assert [(f.severity, f.title) for f in final.findings] == [
@@ -611,14 +611,19 @@ async def test_every_analyzer_sentence_seen_here_has_a_french_rendering(
         "get_ssl_status", {"domain": "expiring.sfai.test"}, **nginx_server.settings
     )
     broken = await run_tool("list_apps", {}, **broken_nginx_config.settings, **NO_MANAGERS)
+    mount = disk["filesystems"][0]["mountpoint"]
+    filling = {mount: disk["filesystems"][0]["free_bytes"] / 86_400}  # full in a day
+    calm = CheckThresholds(disk_warning_percent=100, disk_critical_percent=100)
     found = [
-        *analyzers.analyze_disk(disk, zero, {"/": 1.0}),
+        *analyzers.analyze_disk(disk, zero, {}),
+        *analyzers.analyze_disk(disk, calm, filling),
         *analyzers.analyze_memory(memory, zero),
         *analyzers.analyze_load(overview, zero),
         *analyzers.analyze_services(services),
         *analyzers.analyze_certificate(ssl, zero),
         *analyzers.analyze_nginx(broken),
     ]
+    assert any("will be full in about" in f.title for f in found)
     checks = {f.check for f in found}
     assert {"disk", "inodes", "memory", "load", "services", "certificates", "nginx"} <= checks
     for finding in found:

@@ -70,6 +70,11 @@ def _cut(text: str) -> str:
     return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1] + "…"
 
 
+def _inline(text: str) -> str:
+    """``text`` as inline code, even when it holds backticks itself."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
 def _code(lines: list[str]) -> list[str]:
     fence = "````" if any("```" in line for line in lines) else "```"
     return [fence, *lines, fence]
@@ -101,7 +106,9 @@ def _findings(lang: str, items: list[Item]) -> list[str]:
         lines.append(f"- **{i18n.say(lang, finding.severity.value)}** — {title}")
         for evidence in finding.evidence if item.quoted else []:
             shown = _cut(evidence)
-            lines.append(f"  - `{shown}`" if evidence.startswith("log: ") else f"  - {shown}")
+            lines.append(
+                f"  - {_inline(shown)}" if evidence.startswith("log: ") else f"  - {shown}"
+            )
         lines += [f"  - {note}" for note in item.notes]
     return lines
 

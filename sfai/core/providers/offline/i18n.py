@@ -29,7 +29,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "look_services": ("the services", "les services"),
     "look_status": ("the status of {name}", "l'état de {name}"),
     "look_logs": ("the logs of {name}", "les journaux de {name}"),
-    "look_apps": ("nginx sites and apps", "les sites nginx et les applications"),
+    "look_apps": (
+        "what runs here (nginx sites, apps, ports)",
+        "ce qui tourne ici (sites nginx, applications, ports)",
+    ),
     "look_nginx": ("nginx's configuration for {domain}", "la configuration nginx de {domain}"),
     "look_ssl": ("the certificate of {domain}", "le certificat de {domain}"),
     "look_status_many": ("the status of {names}", "l'état de {names}"),
@@ -65,8 +68,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # tool outcomes
     "tool_failed": ("could not run: {message}", "n'a pas pu s'exécuter : {message}"),
     "tool_missing": (
-        "{name} is not offered in this mode, so I did not use it",
-        "{name} n'est pas disponible dans ce mode, je ne l'ai pas utilisé",
+        "{name} is not available in this session, so I did not use it",
+        "{name} n'est pas disponible dans cette session, je ne l'ai pas utilisé",
     ),
     "largest": ("largest under {path}: {items}", "les plus gros sous {path} : {items}"),
     "sites": ("nginx sites: {items}", "sites nginx : {items}"),
