@@ -105,3 +105,18 @@ def test_disk_filling_fast_is_predicted_from_earlier_runs(sfai_home: Path, empty
     assert "/ will be full in about" in finding["title"]
     days = float(finding["title"].split("about ")[1].split(" days")[0])
     assert 1.5 < days < 2.5
+
+
+def test_site_whose_backend_is_down_is_reported(nginx_config_copy) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures.processes import free_port
+
+    dead = free_port()
+    nginx_config_copy.add_conf(
+        "dead.conf",
+        "server {\n    listen 127.0.0.1:%d;\n    server_name dead.sfai.test;\n"
+        "    location / { proxy_pass http://127.0.0.1:%d; }\n}\n" % (nginx_config_copy.source.http_port, dead),
+    )
+    result = run_sfai("check", "--json", env=env_for(str(nginx_config_copy.conf)))
+    assert result.code == 5, result.stderr
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "upstream"]
+    assert [f["title"] for f in findings] == [f"dead.sfai.test: nothing listens on 127.0.0.1:{dead} (proxy_pass http://127.0.0.1:{dead})"]

@@ -59,13 +59,14 @@ class EventWriter:
         self._show_activity = sys.stderr.isatty()
         self._after_tools = False
         self._wrote_text = False
+        self._trailing_newlines = 0
 
     def handle(self, event: Event) -> None:
         if isinstance(event, TextEvent):
             content = event.content
             if self._after_tools and self._wrote_text:
-                # A new turn after tool calls starts a new paragraph.
-                content = ("\n" if self._ends_with_newline else "\n\n") + content.lstrip("\n")
+                # A new turn after tool calls starts a new paragraph: one blank line.
+                content = "\n" * max(0, 2 - self._trailing_newlines) + content.lstrip("\n")
             self._after_tools = False
             self._wrote_text = True
             if self.render_markdown:
@@ -74,6 +75,11 @@ class EventWriter:
                 sys.stdout.write(content)
                 sys.stdout.flush()
                 self._ends_with_newline = content.endswith("\n")
+                stripped = content.rstrip("\n")
+                newlines = len(content) - len(stripped)
+                self._trailing_newlines = (
+                    newlines if stripped else self._trailing_newlines + newlines
+                )
         elif isinstance(event, ToolCallEvent):
             self._tool_calls += 1
             self._after_tools = True

@@ -268,3 +268,33 @@ def analyze_load(overview: JSON, limits: CheckThresholds) -> list[Finding]:
             next_step="see what is busy: sfai tools run get_system_overview",
         )
     ]
+
+
+def analyze_upstreams(apps: JSON) -> list[Finding]:
+    """Sites whose proxy_pass target has nothing listening: nginx answers 502 there."""
+    nginx = apps.get("nginx")
+    if not isinstance(nginx, dict):
+        return []
+    findings: list[Finding] = []
+    for site in nginx.get("sites", []):
+        names = [n for n in site.get("server_names", []) if n and n != "_"]
+        name = names[0] if names else "_"
+        where = f"{site.get('file', '?')}:{site.get('line', '?')}"
+        for backend in site.get("backends", []):
+            if backend.get("listening") is not False:
+                continue
+            port = backend.get("port")
+            target = f"{backend.get('address')}:{port}" if port else str(backend.get("address"))
+            findings.append(
+                Finding(
+                    severity=Severity.CRITICAL,
+                    check="upstream",
+                    title=f"{name}: nothing listens on {target} (proxy_pass {backend.get('upstream')})",
+                    evidence=[
+                        f"{where}: proxy_pass {backend.get('upstream')}",
+                        f"no process listens on {target}",
+                    ],
+                    next_step=f"start the app that should listen on {target}, or fix proxy_pass in {where}",
+                )
+            )
+    return findings

@@ -15,7 +15,7 @@ from sfai.core.store import Store
 
 JSON = dict[str, Any]
 
-_BASE_TOOLS = (
+BASE_TOOLS = (
     "get_disk_usage",
     "get_memory_status",
     "get_system_overview",
@@ -24,7 +24,7 @@ _BASE_TOOLS = (
 )
 
 
-def _tls_domains(apps: JSON) -> list[str]:
+def tls_domains(apps: JSON) -> list[str]:
     nginx = apps.get("nginx")
     if not isinstance(nginx, dict):
         return []
@@ -66,8 +66,8 @@ def _fill_rates(store: Store | None, host: str, disk: JSON) -> dict[str, float]:
 async def run_checks(
     host: Host, limits: CheckThresholds, store: Store | None = None
 ) -> CheckReport:
-    results = await asyncio.gather(*(host.call_tool(name, {}) for name in _BASE_TOOLS))
-    by_tool = dict(zip(_BASE_TOOLS, results, strict=True))
+    results = await asyncio.gather(*(host.call_tool(name, {}) for name in BASE_TOOLS))
+    by_tool = dict(zip(BASE_TOOLS, results, strict=True))
     errors = [
         f"{name}: {result['error'].get('message', '')}"
         for name, result in by_tool.items()
@@ -94,8 +94,9 @@ async def run_checks(
         apps = ok["list_apps"]
         if isinstance(apps.get("nginx"), dict):
             findings += analyzers.analyze_nginx(apps)
-            checks_run.append("nginx")
-        domains = _tls_domains(apps)
+            findings += analyzers.analyze_upstreams(apps)
+            checks_run += ["nginx", "upstreams"]
+        domains = tls_domains(apps)
         certificates = await asyncio.gather(
             *(host.call_tool("get_ssl_status", {"domain": d}) for d in domains)
         )

@@ -43,7 +43,9 @@ def _analyze(call: Done, limits: CheckThresholds) -> list[Finding]:
         return analyzers.analyze_services(result)
     if call.name == "list_apps":
         return (
-            analyzers.analyze_services(result) + analyzers.analyze_nginx(result) + upstreams(result)
+            analyzers.analyze_services(result)
+            + analyzers.analyze_nginx(result)
+            + analyzers.analyze_upstreams(result)
         )
     if call.name == "get_service_status" and isinstance(result.get("service"), dict):
         return analyzers.analyze_services({"services": [result["service"]]})
@@ -54,36 +56,6 @@ def _analyze(call: Done, limits: CheckThresholds) -> list[Finding]:
         nginx = {"test_ok": test.get("ok"), "test_output": test.get("output", "")}
         return analyzers.analyze_nginx({"nginx": nginx})
     return []
-
-
-def upstreams(apps: JSON) -> list[Finding]:
-    """Sites whose proxy_pass target has nothing listening: nginx answers 502 there."""
-    nginx = apps.get("nginx")
-    if not isinstance(nginx, dict):
-        return []
-    findings: list[Finding] = []
-    for site in nginx.get("sites", []):
-        names = [n for n in site.get("server_names", []) if n and n != "_"]
-        name = names[0] if names else "_"
-        where = f"{site.get('file', '?')}:{site.get('line', '?')}"
-        for backend in site.get("backends", []):
-            if backend.get("listening") is not False:
-                continue
-            port = backend.get("port")
-            target = f"{backend.get('address')}:{port}" if port else str(backend.get("address"))
-            findings.append(
-                Finding(
-                    severity=Severity.CRITICAL,
-                    check="upstream",
-                    title=f"{name}: nothing listens on {target} (proxy_pass {backend.get('upstream')})",
-                    evidence=[
-                        f"{where}: proxy_pass {backend.get('upstream')}",
-                        f"no process listens on {target}",
-                    ],
-                    next_step=f"start the app that should listen on {target}, or fix proxy_pass in {where}",
-                )
-            )
-    return findings
 
 
 def _log_lines(done: list[Done], service: str) -> list[str]:

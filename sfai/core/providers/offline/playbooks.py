@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfai.core.checks.runner import _BASE_TOOLS as CHECK_TOOLS
-from sfai.core.checks.runner import _tls_domains
+from sfai.core.checks.runner import BASE_TOOLS as CHECK_TOOLS
+from sfai.core.checks.runner import tls_domains
 from sfai.core.config import CheckThresholds
 from sfai.core.providers.offline.intents import Intent, Understanding
 from sfai.core.providers.offline.signals import Digest
@@ -188,7 +188,7 @@ def next_round(
             if added:
                 reasons.append(Reason("why_failed", {"name": str(record.get("name"))}))
     if intents & FOLLOW_TLS and "list_apps" in results:
-        domains = _tls_domains(results["list_apps"])[:MAX_TLS]
+        domains = tls_domains(results["list_apps"])[:MAX_TLS]
         if sum(plan.add("get_ssl_status", domain=d) for d in domains):
             reasons.append(Reason("why_tls", {"count": str(len(domains))}))
     if intents & FOLLOW_DISK and "get_disk_usage" in results:
