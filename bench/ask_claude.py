@@ -61,7 +61,10 @@ def main() -> None:
         "ANTHROPIC_API_KEY": "sk-ant-bench",
     }
     try:
-        report('python -c "import anthropic"', time_command([sys.executable, "-c", "import anthropic"], runs=RUNS))
+        report(
+            'python -c "import anthropic"',
+            time_command([sys.executable, "-c", "import anthropic"], runs=RUNS),
+        )
         server.script([reply("All good here.")] * (RUNS + 1))
         first_text_latency(env)
         samples = [first_text_latency(env) for _ in range(RUNS)]
@@ -85,8 +88,11 @@ def main() -> None:
         usage = second.response_usage if hasattr(second, "response_usage") else None
         cached = parts["rules (system, cached)"] + parts["tool specs (cached)"]
         share = cached / prompt_tokens(second.body)
-        print(f"second request: about {prompt_tokens(second.body)} tokens, "
-              f"cache-eligible prefix {cached} ({share:.0%})", flush=True)
+        print(
+            f"second request: about {prompt_tokens(second.body)} tokens, "
+            f"cache-eligible prefix {cached} ({share:.0%})",
+            flush=True,
+        )
         if usage:
             print(f"  fake server usage: {usage}", flush=True)
         print(f"median first character: {statistics.median(samples) * 1000:.0f} ms", flush=True)

@@ -129,7 +129,7 @@ def test_golden_text_and_json_output(fake_claude_env, app_log: Path) -> None:  #
     assert text.code == 0 and as_json.code == 0
     stream = events(as_json.stdout)
     stream[-1]["conversation_id"] = "<ID>"
-    stream[-1]["usage"] = {k: "<N>" for k in stream[-1]["usage"]}
+    stream[-1]["usage"] = dict.fromkeys(stream[-1]["usage"], "<N>")
     rendered = normalise("".join(json.dumps(e, sort_keys=True) + "\n" for e in stream))
     for name, actual in (("ask_text.txt", normalise(text.stdout)), ("ask_json.jsonl", rendered)):
         golden = GOLDEN / name

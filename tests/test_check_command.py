@@ -40,12 +40,16 @@ def env_for(nginx_conf: str, supervisor_config: str | None = None) -> dict[str, 
 @pytest.fixture
 def empty_nginx_conf(tmp_path: Path) -> str:
     conf = tmp_path / "nginx.conf"
-    conf.write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{}}\n")
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{}}\n"
+    )
     return str(conf)
 
 
 def test_failed_service_and_expiring_certificate_exit_5(nginx_server, supervisor) -> None:  # type: ignore[no-untyped-def]
-    result = run_sfai("check", "--json", env=env_for(nginx_server.settings["nginx_conf"], str(supervisor.config)))
+    result = run_sfai(
+        "check", "--json", env=env_for(nginx_server.settings["nginx_conf"], str(supervisor.config))
+    )
     assert result.code == 5, result.stderr
     report = json.loads(result.stdout)
     titles = {(f["severity"], f["title"]) for f in report["findings"]}
@@ -54,7 +58,10 @@ def test_failed_service_and_expiring_certificate_exit_5(nginx_server, supervisor
     assert len(expiring) == 1
     assert expiring[0]["severity"] == "critical"
     assert "expiring.sfai.test" in expiring[0]["title"]
-    assert expiring[0]["fix"] == {"tool": "renew_certificate", "arguments": {"domain": "expiring.sfai.test", "dry_run": True}}
+    assert expiring[0]["fix"] == {
+        "tool": "renew_certificate",
+        "arguments": {"domain": "expiring.sfai.test", "dry_run": True},
+    }
     crashy = next(f for f in report["findings"] if f["check"] == "services")
     assert crashy["fix"] == {"tool": "restart_failed_service", "arguments": {"service": "crashy"}}
     assert {"services", "certificates", "nginx", "disk", "memory"} <= set(report["checks_run"])
@@ -62,7 +69,9 @@ def test_failed_service_and_expiring_certificate_exit_5(nginx_server, supervisor
     assert report["counts"]["critical"] == 2
 
 
-def test_broken_nginx_config_is_reported_with_nginx_own_words(broken_nginx_config, empty_nginx_conf) -> None:  # type: ignore[no-untyped-def]
+def test_broken_nginx_config_is_reported_with_nginx_own_words(
+    broken_nginx_config, empty_nginx_conf
+) -> None:  # type: ignore[no-untyped-def]
     result = run_sfai("check", "--json", env=env_for(str(broken_nginx_config.conf)))
     assert result.code == 5, result.stderr
     (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "nginx"]
@@ -78,7 +87,9 @@ def test_healthy_host_exits_0_with_plain_text_when_piped(empty_nginx_conf: str) 
 
 
 def test_problems_read_as_plain_text_when_piped(nginx_server, supervisor) -> None:  # type: ignore[no-untyped-def]
-    result = run_sfai("check", env=env_for(nginx_server.settings["nginx_conf"], str(supervisor.config)))
+    result = run_sfai(
+        "check", env=env_for(nginx_server.settings["nginx_conf"], str(supervisor.config))
+    )
     assert result.code == 5
     lines = result.stdout.splitlines()
     assert lines[0] == "local: 2 problem(s) — 2 critical"
@@ -87,7 +98,9 @@ def test_problems_read_as_plain_text_when_piped(nginx_server, supervisor) -> Non
     assert "\x1b[" not in result.stdout
 
 
-def test_disk_filling_fast_is_predicted_from_earlier_runs(sfai_home: Path, empty_nginx_conf: str) -> None:
+def test_disk_filling_fast_is_predicted_from_earlier_runs(
+    sfai_home: Path, empty_nginx_conf: str
+) -> None:
     """Samples stored by earlier runs show / growing: the check warns before any threshold."""
     vfs = os.statvfs("/")
     used_now = (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
@@ -96,7 +109,13 @@ def test_disk_filling_fast_is_predicted_from_earlier_runs(sfai_home: Path, empty
     store = open_store(sfai_home / "sfai.db")
     now = time.time()
     for hours in (3, 2, 1):
-        store.record_disk_sample("local", "/", used_now - hours * per_hour, vfs.f_blocks * vfs.f_frsize, now - hours * 3600)
+        store.record_disk_sample(
+            "local",
+            "/",
+            used_now - hours * per_hour,
+            vfs.f_blocks * vfs.f_frsize,
+            now - hours * 3600,
+        )
     store.close()
     result = run_sfai("check", "--json", env=env_for(empty_nginx_conf))
     assert result.code == 5, result.stdout + result.stderr
@@ -113,10 +132,13 @@ def test_site_whose_backend_is_down_is_reported(nginx_config_copy) -> None:  # t
     dead = free_port()
     nginx_config_copy.add_conf(
         "dead.conf",
-        "server {\n    listen 127.0.0.1:%d;\n    server_name dead.sfai.test;\n"
-        "    location / { proxy_pass http://127.0.0.1:%d; }\n}\n" % (nginx_config_copy.source.http_port, dead),
+        f"server {{\n    listen 127.0.0.1:{nginx_config_copy.source.http_port};\n"
+        f"    server_name dead.sfai.test;\n"
+        f"    location / {{ proxy_pass http://127.0.0.1:{dead}; }}\n}}\n",
     )
     result = run_sfai("check", "--json", env=env_for(str(nginx_config_copy.conf)))
     assert result.code == 5, result.stderr
     findings = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "upstream"]
-    assert [f["title"] for f in findings] == [f"dead.sfai.test: nothing listens on 127.0.0.1:{dead} (proxy_pass http://127.0.0.1:{dead})"]
+    assert [f["title"] for f in findings] == [
+        f"dead.sfai.test: nothing listens on 127.0.0.1:{dead} (proxy_pass http://127.0.0.1:{dead})"
+    ]

@@ -27,6 +27,7 @@ from sfai.core.events import (
 )
 from sfai.core.host import Host
 from sfai.core.providers.base import (
+    OUT_OF_SCOPE,
     Message,
     Provider,
     ProviderError,
@@ -139,6 +140,15 @@ class ConversationEngine:
                     yield event
                 if not turn.tool_uses:
                     status = "ok"
+                    if turn.end is not None and turn.end.stop_reason == OUT_OF_SCOPE:
+                        self.store.record_event(
+                            "ai.conversation.escalated_to_support",
+                            self.conversation_id,
+                            {
+                                "provider": self.provider.name,
+                                "reason": "question outside what it can answer",
+                            },
+                        )
                     break
                 results: list[dict[str, Any]] = []
                 async for event in self._run_tools(turn.tool_uses, results, turn.truncated):

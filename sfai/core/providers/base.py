@@ -47,6 +47,11 @@ class ToolUse:
     input: dict[str, Any]
 
 
+OUT_OF_SCOPE = "out_of_scope"
+"""A TurnEnd stop reason: the provider could not answer this kind of question (the
+offline diagnostician outside its topics). The engine records an escalation event."""
+
+
 @dataclass(frozen=True)
 class TurnEnd:
     stop_reason: str

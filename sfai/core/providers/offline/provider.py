@@ -15,6 +15,7 @@ from typing import Any
 from sfai.core.config import CheckThresholds
 from sfai.core.events import FindingEvent, Usage
 from sfai.core.providers.base import (
+    OUT_OF_SCOPE,
     Message,
     ProviderEvent,
     ProviderRequest,
@@ -170,8 +171,10 @@ class OfflineProvider:
     async def _answer(
         self, u: Understanding, exchange: _Exchange, piped: Digest | None, missing: list[str]
     ) -> AsyncIterator[ProviderEvent]:
+        stop_reason = "end_turn"
         if not u.intents and not exchange.done and (piped is None or u.out_of_scope):
             text = answer.out_of_scope(u)
+            stop_reason = OUT_OF_SCOPE
         else:
             items = findings.collect(exchange.done, piped, self.thresholds, u.lang)
             for item in items:
@@ -187,7 +190,7 @@ class OfflineProvider:
         for chunk in _chunks(text):
             yield TextDelta(chunk)
         yield TurnEnd(
-            stop_reason="end_turn", content=[{"type": "text", "text": text}], usage=Usage()
+            stop_reason=stop_reason, content=[{"type": "text", "text": text}], usage=Usage()
         )
 
 
