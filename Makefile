@@ -6,7 +6,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 # System packages the tests drive for real.
 SYSTEM_PACKAGES := nginx-light openssl procps iproute2
 

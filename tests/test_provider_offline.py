@@ -554,7 +554,7 @@ async def test_out_of_scope_questions_get_an_honest_answer(
 ) -> None:
     turn = await Conversation(question).turn()
     assert not turn.tool_uses and not turn.findings
-    assert turn.end.stop_reason == "end_turn"
+    assert turn.end.stop_reason == "out_of_scope"
     text = turn.text
     assert reason in text
     assert "ANTHROPIC_API_KEY" in text and "--provider anthropic" in text
