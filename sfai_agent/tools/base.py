@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sfai_agent.exec.base import Executor, ExecutorError
 from sfai_agent.settings import AgentSettings
@@ -46,6 +46,12 @@ class ToolError(Exception):
         }
 
 
+class Masker(Protocol):
+    """Secret masking (``sfai_agent.redact.Redactor``): placeholders stable per instance."""
+
+    def redact(self, value: Any) -> Any: ...
+
+
 @dataclass
 class ToolContext:
     """Everything a tool may use. Tools never touch the host except through ``executor``."""
@@ -54,6 +60,10 @@ class ToolContext:
     settings: AgentSettings = field(default_factory=AgentSettings)
     cache: dict[str, Any] = field(default_factory=dict)
     """Per-request memo (service manager detection, parsed nginx config...)."""
+    policy: Any = None
+    """The ``sfai_agent.policy.rules.Policy`` the runner enforces; None: built-in defaults."""
+    redactor: Masker | None = None
+    """Masks secrets in every result before it leaves the host; None: a fresh Redactor."""
 
 
 Implementation = Callable[[ToolContext, JSON], Awaitable[JSON]]
@@ -68,6 +78,11 @@ class ToolSpec:
     input_schema: JSON
     risk: Risk
     family: str
+
+    @property
+    def has_dry_run(self) -> bool:
+        """Actions preview themselves with ``dry_run: true``; the approval flow relies on it."""
+        return "dry_run" in self.input_schema.get("properties", {})
 
     def as_dict(self) -> JSON:
         return {

@@ -15,6 +15,8 @@ from sfai_agent.tools.catalog import load_catalog
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
+    from sfai_agent.policy.rules import Policy
+
 
 @cache
 def _validator(tool_name: str) -> Validator:
@@ -66,18 +68,83 @@ def find_tool(name: object) -> Tool:
     raise ToolError("unknown_tool", f"there is no tool named {str(name)[:80]!r}", hint)
 
 
-async def call_tool(name: str, arguments: object, context: ToolContext) -> JSON:
-    """Run a tool by name. Never raises: failures are ``{"ok": false, "error": ...}`` results."""
+def _policy(context: ToolContext) -> Policy:
+    if context.policy is None:
+        context.policy = default_policy()
+    policy: Policy = context.policy
+    return policy
+
+
+def default_policy(
+    rules: list[dict[str, Any]] | None = None, *, actions_allowed: bool = True
+) -> Policy:
+    """Built-in judges (run_command's allowlist) plus the given user rules."""
+    from sfai_agent.policy.rules import Policy
+
+    policy = Policy.from_rules(rules or [], actions_allowed=actions_allowed)
+    try:
+        from sfai_agent.policy.commands import judge_command
+    except ImportError:  # run_command not installed in this build
+        return policy
+    policy.judges["run_command"] = judge_command
+    return policy
+
+
+def is_dry_run(tool: Tool, arguments: JSON) -> bool:
+    """A dry-run changes nothing, so it needs no approval. Tools default to dry_run=true."""
+    if not tool.spec.has_dry_run:
+        return False
+    default = tool.spec.input_schema["properties"]["dry_run"].get("default", True)
+    return bool(arguments.get("dry_run", default))
+
+
+def check_policy(tool: Tool, arguments: JSON, context: ToolContext, *, approved: bool) -> None:
+    """Raise the refusal the model and the user will read, or return to let the call run."""
+    from sfai_agent.policy.rules import Decision
+
+    verdict = _policy(context).evaluate(tool.spec, arguments)
+    if verdict.decision is Decision.DENY:
+        raise ToolError(
+            "refused_by_policy",
+            f"{tool.name}: {verdict.reason}",
+            "this is not allowed on this host",
+        )
+    if verdict.decision is Decision.ASK and not approved and not is_dry_run(tool, arguments):
+        raise ToolError(
+            "approval_required",
+            f"{tool.name} needs the person's approval: {verdict.reason}",
+            "sfai asks for approval in act mode; a dry-run (dry_run=true) needs none",
+        )
+
+
+def _mask(result: JSON, context: ToolContext) -> JSON:
+    if context.redactor is None:
+        from sfai_agent.redact import Redactor
+
+        context.redactor = Redactor()
+    masked: JSON = context.redactor.redact(result)
+    return masked
+
+
+async def call_tool(
+    name: str, arguments: object, context: ToolContext, *, approved: bool = False
+) -> JSON:
+    """Run a tool by name. Never raises: failures are ``{"ok": false, "error": ...}`` results.
+
+    ``approved``: the operator's approval flow granted this exact call. Secrets in the
+    result are masked here, before anything leaves the host.
+    """
     try:
         tool = find_tool(name)
         checked = validate_arguments(tool, arguments)
+        check_policy(tool, checked, context, approved=approved)
         result = await asyncio.wait_for(
             tool.implementation(context, checked), context.settings.tool_timeout_s
         )
     except ToolError as exc:
-        return exc.as_result()
+        return _mask(exc.as_result(), context)
     except ExecutorError as exc:
-        return ToolError.from_executor(exc).as_result()
+        return _mask(ToolError.from_executor(exc).as_result(), context)
     except TimeoutError:
         return ToolError(
             "timeout",
@@ -85,7 +152,10 @@ async def call_tool(name: str, arguments: object, context: ToolContext) -> JSON:
             "try a narrower request (a smaller path, fewer lines)",
         ).as_result()
     except Exception as exc:  # a bug in a tool must not take the session down
-        return ToolError("internal", f"{name} failed: {type(exc).__name__}: {exc}").as_result()
+        return _mask(
+            ToolError("internal", f"{name} failed: {type(exc).__name__}: {exc}").as_result(),
+            context,
+        )
     result.setdefault("ok", True)
     result = {"ok": result.pop("ok"), "summary": result.pop("summary", ""), **result}
-    return bound_result(result, context.settings.max_result_chars)
+    return bound_result(_mask(result, context), context.settings.max_result_chars)
