@@ -16,8 +16,8 @@ import pytest
 
 from sfai.core.checks import analyzers
 from sfai.core.config import CheckThresholds
-from sfai.core.engine import piped_block
 from sfai.core.events import FindingEvent, Usage
+from sfai.core.framing import piped_block
 from sfai.core.providers.base import (
     Message,
     ProviderEvent,

@@ -13,6 +13,7 @@ from sfai.cli.common import config_or_exit, fail
 from sfai.core.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from sfai.core.approval import Approver
     from sfai.core.config import Config
     from sfai.core.store import Store
 
@@ -50,6 +51,19 @@ def _notice_once(config_dir: Path, notice: str) -> None:
             marker.touch()
         except OSError:
             pass
+
+
+def choose_approver(yes: bool) -> Approver:
+    """``--yes`` approves; a terminal asks; otherwise nothing runs and the command exits 3."""
+    from sfai.core.approval import AutoApprover, NoTerminalApprover
+
+    if yes:
+        return AutoApprover()
+    if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty():
+        from sfai.cli.approve_prompt import TerminalApprover
+
+        return TerminalApprover()
+    return NoTerminalApprover()
 
 
 def _conversation(store: Store, continue_last: bool, conversation: str | None) -> str | None:
@@ -111,6 +125,12 @@ def ask(
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", min=1, max=100, help="Model turns at most.")
     ] = None,
+    max_budget_usd: Annotated[
+        float | None,
+        typer.Option(
+            "--max-budget-usd", min=0, help="Stop this conversation once it costs this much."
+        ),
+    ] = None,
 ) -> None:
     """Ask a question about a server; sfai looks with read-only tools and explains.
 
@@ -130,7 +150,6 @@ def ask(
             "questions across several hosts arrive with remote hosts",
             "ask one host at a time",
         )
-    _ = yes  # approvals arrive with the safety layer; nothing here is an action yet
     run_question(
         config,
         question,
@@ -142,6 +161,8 @@ def ask(
         continue_last=continue_last,
         conversation=conversation,
         max_steps=max_steps or config.max_steps,
+        yes=yes,
+        max_budget_usd=max_budget_usd,
     )
 
 
@@ -157,6 +178,8 @@ def run_question(
     continue_last: bool,
     conversation: str | None,
     max_steps: int,
+    yes: bool = False,
+    max_budget_usd: float | None = None,
 ) -> None:
     import asyncio
 
@@ -179,8 +202,11 @@ def run_question(
         fail(ExitCode.USAGE, exc.message, exc.hint)
     except ValueError as exc:
         fail(ExitCode.USAGE, str(exc), "fix prompt_file in the config")
+    from sfai_agent.redact import Redactor
+
+    redactor = Redactor()
     try:
-        target = open_host(host, config)
+        target = open_host(host, config, redactor=redactor)
     except UnknownHostError as exc:
         fail(ExitCode.USAGE, str(exc), "see `sfai hosts list`")
     paths = sfai_paths()

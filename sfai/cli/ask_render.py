@@ -11,6 +11,7 @@ from typing import Any
 
 from sfai.cli import output
 from sfai.core.events import (
+    ApprovalEvent,
     DoneEvent,
     ErrorEvent,
     Event,
@@ -49,7 +50,8 @@ def usage_line(
 class EventWriter:
     """Text and markdown: the answer streams to stdout, activity to stderr."""
 
-    def __init__(self, *, markdown: bool, provider: str, model: str) -> None:
+    def __init__(self, *, markdown: bool, provider: str, model: str, mode: str = "suggest") -> None:
+        self.mode = mode
         self.render_markdown = markdown and output.stdout_is_terminal()
         self.provider = provider
         self.model = model
@@ -91,6 +93,14 @@ class EventWriter:
             elif self._show_activity:
                 note = "reused" if event.cached else f"{event.duration_s:.2f}s"
                 output.info(f"  ✓ {event.name} ({note})")
+        elif isinstance(event, ApprovalEvent):
+            verdict = {
+                "once": "approved",
+                "always": "approved for this session",
+                "no": "declined",
+                "pending": "waiting for approval (not run)",
+            }
+            output.info(f"  {verdict.get(event.decision, event.decision)} by {event.by}")
         elif isinstance(event, StatusEvent):
             if self._show_activity:
                 output.info(event.message)

@@ -16,6 +16,11 @@ from typing import Any
 from sfai.core.paths import SfaiPaths, sfai_paths
 from sfai_agent.settings import AgentSettings
 
+_LIMITS_COMMENTS = {
+    "requests_per_minute": "model requests in any 60 seconds at most (0: no limit; offline is free)",
+    "requests_per_day": "model requests per UTC day at most (0: no limit)",
+    "max_budget_usd": "cost of one conversation at most, in USD (0: no budget; --max-budget-usd)",
+}
 _TOOLS_COMMENTS = {
     "log_roots": "directories whose files get_logs may read by path",
     "nginx_conf": "nginx main config; empty: the running master's -c, else /etc/nginx/nginx.conf",
@@ -81,6 +86,16 @@ _OPENAI_COMMENTS = {
 }
 
 
+@dataclass(frozen=True)
+class LimitSettings:
+    """Guards against runaway loops and bills; the ``[limits]`` table (see sfai.core.limits)."""
+
+    requests_per_minute: int = 10
+    requests_per_day: int = 500
+    max_budget_usd: float = 0.0
+    """0: no budget."""
+
+
 def _table(cls: type, comments: dict[str, str]) -> dict[str, Any]:
     """(default, comment) per key, defaults taken from the dataclass itself."""
     table: dict[str, Any] = {}
@@ -110,6 +125,7 @@ DEFAULTS: dict[str, Any] = {
     "tools": _table(AgentSettings, _TOOLS_COMMENTS),
     "check": _table(CheckThresholds, _CHECK_COMMENTS),
     "openai": _table(OpenAISettings, _OPENAI_COMMENTS),
+    "limits": _table(LimitSettings, _LIMITS_COMMENTS),
 }
 
 
@@ -132,6 +148,9 @@ class Config:
     tools: AgentSettings = field(default_factory=AgentSettings)
     check: CheckThresholds = field(default_factory=CheckThresholds)
     openai: OpenAISettings = field(default_factory=OpenAISettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    policy_rules: tuple[dict[str, Any], ...] = ()
+    """``[[policy.rules]]`` tables: deny, then ask, then allow; first match wins."""
     source: Path | None = None
     warnings: tuple[str, ...] = ()
 
@@ -150,6 +169,7 @@ class Config:
             "tools": {k: list(v) if isinstance(v, tuple) else v for k, v in tools.items()},
             "check": check,
             "openai": {f.name: getattr(self.openai, f.name) for f in fields(self.openai)},
+            "limits": {f.name: getattr(self.limits, f.name) for f in fields(self.limits)},
         }
 
 
@@ -222,6 +242,23 @@ def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
+def _policy_rules(section: Any) -> tuple[dict[str, Any], ...]:
+    """Validate ``[[policy.rules]]`` now, so a typo is an error at start, not a surprise later."""
+    from sfai_agent.policy.rules import Rule
+
+    if not isinstance(section, dict) or not isinstance(section.get("rules", []), list):
+        raise ConfigError("policy: expected [[policy.rules]] tables")
+    rules = section.get("rules", [])
+    for number, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict):
+            raise ConfigError(f"policy.rules #{number}: expected a table")
+        try:
+            Rule.from_mapping(rule)
+        except ValueError as exc:
+            raise ConfigError(f"policy.rules #{number}: {exc}") from exc
+    return tuple(rules)
+
+
 def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None = None) -> Config:
     """Defaults, then the file (if any), then ``SFAI_*`` variables."""
     paths = paths or sfai_paths()
@@ -237,6 +274,7 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         except OSError as exc:
             raise ConfigError(f"cannot read {paths.config_file}: {exc.strerror}") from exc
     _deep_update(data, _env_overrides(environ))
+    policy_rules = _policy_rules(data.pop("policy", {}))
     warnings: list[str] = []
     merged = _merge("", DEFAULTS, data, warnings)
     if merged["provider"] not in ("auto", "anthropic", "offline", "openai"):
@@ -247,6 +285,9 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         raise ConfigError(f"mode: expected one of {', '.join(MODES)}, got {merged['mode']!r}")
     if not 1 <= merged["max_steps"] <= 100:
         raise ConfigError(f"max_steps: expected 1 to 100, got {merged['max_steps']}")
+    for key, value in merged["limits"].items():
+        if value < 0:
+            raise ConfigError(f"limits.{key}: expected 0 (no limit) or more, got {value}")
     return Config(
         provider=merged["provider"],
         model=merged["model"],
@@ -256,8 +297,10 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         max_tokens=merged["max_tokens"],
         prompt_file=merged["prompt_file"],
         openai=OpenAISettings(**merged["openai"]),
+        policy_rules=policy_rules,
         tools=AgentSettings.from_mapping(merged["tools"]),
         check=CheckThresholds(**merged["check"]),
+        limits=LimitSettings(**merged["limits"]),
         source=source,
         warnings=tuple(warnings),
     )
@@ -291,4 +334,14 @@ def config_template() -> str:
         lines += ["", f"[{name}]"]
         for key, (default, comment) in spec.items():
             lines += [f"# {comment}", f"{key} = {_toml_value(default)}"]
+    lines += [
+        "",
+        "# Policy rules, checked where the tool runs: deny rules first, then ask, then allow;",
+        "# the first match wins. Without rules: read-only tools run, actions ask for approval.",
+        "# [[policy.rules]]",
+        '# decision = "allow"          # allow | ask | deny',
+        '# tool = "restart_service"    # a tool name or a glob such as "clean_*"',
+        '# service = "worker*"         # optional: every other key is an argument glob to match',
+        '# reason = "workers may be restarted without asking"',
+    ]
     return "\n".join(lines) + "\n"

@@ -1,20 +1,24 @@
 """The conversation engine: question in, grounded answer out, one event stream.
 
 The loop: send the rules, the host snapshot, the conversation and the tool specs to a
-provider; stream its text; run the tools it asks for through the host; feed the
-results back; stop at an answer or after ``max_steps`` turns. Everything is written
-to the store as it happens, so a killed process loses nothing already shown.
+provider; stream its text; run the tools it asks for through the host, under the
+safety model (:mod:`sfai.core.action_flow`); feed the results back framed as untrusted
+data; stop at an answer or after ``max_steps`` turns. Everything is written to the
+store as it happens, so a killed process loses nothing already shown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from sfai.core.action_flow import AuditSink, ToolCaller
+from sfai.core.approval import Approver, NoTerminalApprover
 from sfai.core.events import (
     DoneEvent,
     ErrorEvent,
@@ -25,6 +29,7 @@ from sfai.core.events import (
     ToolResultEvent,
     Usage,
 )
+from sfai.core.framing import frame, framing_note, piped_block
 from sfai.core.host import Host
 from sfai.core.providers.base import (
     OUT_OF_SCOPE,
@@ -38,11 +43,8 @@ from sfai.core.providers.base import (
     TurnEnd,
 )
 from sfai.core.store import Store
-from sfai_agent.tools.base import ToolSpec
+from sfai_agent.tools.base import Masker, ToolSpec
 from sfai_agent.tools.render import render_text
-
-PIPED_HEADER = "Context piped on stdin:"
-MAX_PIPED_CHARS = 40_000
 
 
 @dataclass
@@ -72,30 +74,68 @@ def offered_tools(specs: list[ToolSpec], mode: str) -> list[ToolSpec]:
     return list(specs)
 
 
-def piped_block(text: str) -> dict[str, Any]:
-    """Piped input becomes a text block of the question, bounded to its most recent part."""
-    if len(text) > MAX_PIPED_CHARS:
-        text = "[earlier input cut]\n" + text[-MAX_PIPED_CHARS:]
-    return {"type": "text", "text": f"{PIPED_HEADER}\n{text}"}
-
-
 def _call_key(name: str, arguments: dict[str, Any]) -> str:
     return name + ":" + json.dumps(arguments, sort_keys=True, default=str)
 
 
+def _truncated_result() -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": {
+            "code": "invalid_argument",
+            "message": "this tool call was cut off by the output token limit",
+            "hint": "send the call again, complete",
+        },
+    }
+
+
+class LimitGuard(Protocol):
+    """What the engine asks before each model request (rate, daily quota, budget)."""
+
+    def check_before_request(self, provider: str, conversation_cost_usd: float) -> None: ...
+
+
 class ConversationEngine:
     def __init__(
-        self, provider: Provider, host: Host, store: Store, options: EngineOptions
+        self,
+        provider: Provider,
+        host: Host,
+        store: Store,
+        options: EngineOptions,
+        *,
+        approver: Approver | None = None,
+        audit: AuditSink | None = None,
+        limits: LimitGuard | None = None,
+        redactor: Masker | None = None,
     ) -> None:
         self.provider = provider
         self.host = host
         self.store = store
         self.options = options
+        self.limits = limits
+        self.redactor = redactor
         self.conversation_id: str | None = None
         self.usage = Usage()
+        self.nonce = secrets.token_hex(8)
         self._specs = {spec.name: spec for spec in offered_tools(host.catalog(), options.mode)}
         self._served: dict[str, dict[str, Any]] = {}
         self._results: dict[str, dict[str, Any]] = {}
+        self.caller = ToolCaller(
+            host=host,
+            store=store,
+            mode=options.mode,
+            approver=approver or NoTerminalApprover(),
+            audit=audit,
+            specs=self._specs,
+            actor=f"model:{provider.name}",
+            conversation_id=lambda: self.conversation_id,
+        )
+
+    def _mask(self, text: str) -> str:
+        if self.redactor is None:
+            return text
+        masked: str = self.redactor.redact(text)
+        return masked
 
     def _open(self, question: str, conversation_id: str | None) -> list[Message]:
         if conversation_id:
@@ -125,16 +165,20 @@ class ConversationEngine:
         piped: str | None = None,
     ) -> AsyncIterator[Event]:
         """Answer ``question``; ``context`` is the host snapshot (sfai.core.context)."""
+        question = self._mask(question)
         messages = self._open(question, conversation_id)
         assert self.conversation_id is not None
         content: list[dict[str, Any]] = [{"type": "text", "text": question}]
         if piped:
-            content.append(piped_block(piped))
+            content.append(piped_block(self._mask(piped), self.nonce))
         messages.append({"role": "user", "content": content})
         self.store.add_message(self.conversation_id, "user", content, text=question)
+        context = f"{context}\n{framing_note(self.nonce)}"
         status = "max_steps"
         try:
             for _ in range(self.options.max_steps):
+                if self.limits is not None:
+                    self.limits.check_before_request(self.provider.name, self.usage.cost_usd)
                 turn = _Turn()
                 async for event in self._stream_turn(messages, context, turn):
                     yield event
@@ -167,6 +211,16 @@ class ConversationEngine:
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.store.set_conversation_status(self.conversation_id, "interrupted")
             raise
+        except Exception as exc:
+            kind = getattr(exc, "kind", None)
+            if kind not in ("rate", "quota", "budget"):
+                raise
+            status = "rate_limited"
+            yield ErrorEvent(
+                str(getattr(exc, "message", exc)), str(getattr(exc, "hint", "")), kind=str(kind)
+            )
+        if status == "ok" and self.caller.pending:
+            status = "approval_needed"
         self.store.set_conversation_status(self.conversation_id, status)
         if status == "ok":
             self.store.record_event(
@@ -235,42 +289,35 @@ class ConversationEngine:
             messages.append({"role": "assistant", "content": turn.end.content})
         if turn.end.stop_reason == "max_tokens" and turn.tool_uses:
             # The last call was cut off mid-arguments: do not run a partial call.
-            cut = turn.tool_uses[-1]
-            turn.truncated.add(cut.id)
+            turn.truncated.add(turn.tool_uses[-1].id)
 
     async def _call(self, use: ToolUse, truncated: bool) -> tuple[dict[str, Any], float, bool]:
         """Run one tool call, or serve an identical earlier one from this conversation."""
         if truncated:
-            return (
-                {
-                    "ok": False,
-                    "error": {
-                        "code": "invalid_argument",
-                        "message": "this tool call was cut off by the output token limit",
-                        "hint": "send the call again, complete",
-                    },
-                },
-                0.0,
-                False,
-            )
+            return _truncated_result(), 0.0, False
         key = _call_key(use.name, use.input)
         if key in self._served:
             return self._served[key], 0.0, True
         started = time.monotonic()
-        if use.name not in self._specs and use.name in {s.name for s in self.host.catalog()}:
-            result: dict[str, Any] = {
-                "ok": False,
-                "error": {
-                    "code": "refused_by_policy",
-                    "message": f"{use.name} is not available in {self.options.mode} mode",
-                    "hint": "describe the fix instead; the person can switch modes with --mode",
-                },
-            }
-        else:
-            result = await self.host.call_tool(use.name, use.input)
-        if result.get("ok"):
-            self._served[key] = result
+        result = await self.caller.call(use)
+        spec = self._specs.get(use.name)
+        if (
+            result.get("ok")
+            and spec is not None
+            and spec.risk.value == "read_only"
+            and use.name != "run_command"
+        ):
+            self._served[key] = result  # only reads are reusable; an action runs each time
         return result, time.monotonic() - started, False
+
+    def _parallel(self, uses: list[ToolUse]) -> bool:
+        """Reads are independent and run together; anything that may ask the person runs alone."""
+        return all(
+            use.name in self._specs
+            and self._specs[use.name].risk.value == "read_only"
+            and use.name != "run_command"
+            for use in uses
+        )
 
     async def _run_tools(
         self, uses: list[ToolUse], results: list[dict[str, Any]], truncated: set[str]
@@ -280,24 +327,44 @@ class ConversationEngine:
             risk = self._specs[use.name].risk.value if use.name in self._specs else "unknown"
             self.store.record_tool_call(self.conversation_id, use.id, use.name, use.input, risk)
             yield ToolCallEvent(id=use.id, name=use.name, input=use.input, risk=risk)
-        # Read-only calls are independent: run them together, report in order.
-        outcomes = await asyncio.gather(*(self._call(use, use.id in truncated) for use in uses))
-        for use, (result, duration, cached) in zip(uses, outcomes, strict=True):
-            ok = bool(result.get("ok"))
-            text = render_text(result)
-            self._results[use.id] = result
-            self.store.record_tool_result(
-                self.conversation_id, use.id, result, ok, duration, cached
-            )
-            results.append(
-                {"type": "tool_result", "tool_use_id": use.id, "content": text, "is_error": not ok}
-            )
-            yield ToolResultEvent(
-                id=use.id,
-                name=use.name,
-                ok=ok,
-                content=text,
-                result=result,
-                duration_s=duration,
-                cached=cached,
-            )
+        if self._parallel(uses):
+            outcomes = await asyncio.gather(*(self._call(use, use.id in truncated) for use in uses))
+            for use, outcome in zip(uses, outcomes, strict=True):
+                yield self._record(use, *outcome, results)
+            return
+        for use in uses:
+            outcome = await self._call(use, use.id in truncated)
+            for event in self.caller.events:
+                yield event
+            yield self._record(use, *outcome, results)
+
+    def _record(
+        self,
+        use: ToolUse,
+        result: dict[str, Any],
+        duration: float,
+        cached: bool,
+        results: list[dict[str, Any]],
+    ) -> ToolResultEvent:
+        assert self.conversation_id is not None
+        ok = bool(result.get("ok"))
+        text = render_text(result)
+        self._results[use.id] = result
+        self.store.record_tool_result(self.conversation_id, use.id, result, ok, duration, cached)
+        results.append(
+            {
+                "type": "tool_result",
+                "tool_use_id": use.id,
+                "content": frame(self.nonce, use.name, text),
+                "is_error": not ok,
+            }
+        )
+        return ToolResultEvent(
+            id=use.id,
+            name=use.name,
+            ok=ok,
+            content=text,
+            result=result,
+            duration_s=duration,
+            cached=cached,
+        )

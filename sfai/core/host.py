@@ -11,8 +11,11 @@ class Host(Protocol):
     name: str
     """The inventory name: ``local``, ``web1``..."""
 
-    async def call_tool(self, name: str, arguments: JSON) -> JSON:
-        """Run a catalog tool there. Never raises for tool failures: they are error results."""
+    async def call_tool(self, name: str, arguments: JSON, *, approved: bool = False) -> JSON:
+        """Run a catalog tool there. Never raises for tool failures: they are error results.
+
+        ``approved``: the person approved this exact call (the host's policy decides
+        whether that is needed and whether it is enough)."""
         ...
 
     def catalog(self) -> list[ToolSpec]: ...

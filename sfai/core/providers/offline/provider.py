@@ -14,6 +14,7 @@ from typing import Any
 
 from sfai.core.config import CheckThresholds
 from sfai.core.events import FindingEvent, Usage
+from sfai.core.framing import PIPED_HEADER, unframe
 from sfai.core.providers.base import (
     OUT_OF_SCOPE,
     Message,
@@ -28,7 +29,6 @@ from sfai.core.providers.offline.intents import Understanding, understand
 from sfai.core.providers.offline.playbooks import Done, Reason, ToolCall
 from sfai.core.providers.offline.signals import Digest, digest
 
-PIPED_HEADER = "Context piped on stdin:"
 MAX_TOOL_ROUNDS = 3
 """Rounds of tool calls for one question; the answer comes at the latest on the next turn."""
 
@@ -54,7 +54,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
 
 def _split_piped(text: str) -> tuple[str, str | None]:
     head, marker, rest = text.partition(PIPED_HEADER)
-    return (head.strip(), rest.lstrip("\n")) if marker else (text, None)
+    return (head.strip(), unframe(rest.lstrip("\n"))) if marker else (text, None)
 
 
 def _fallback_result(block: dict[str, Any]) -> dict[str, Any]:
