@@ -26,6 +26,7 @@ def top_level(modules: set[str]) -> set[str]:
 
 
 AGENT_MODULES = [
+    "sfai_agent.audit",
     "sfai_agent.exec",
     "sfai_agent.tools.catalog",
     "sfai_agent.tools.runner",

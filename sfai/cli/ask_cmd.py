@@ -184,9 +184,11 @@ def run_question(
     import asyncio
 
     from sfai.cli.ask_render import EventWriter, JsonLinesWriter
+    from sfai.core.audit import open_audit_or_unavailable
     from sfai.core.context import host_context, system_prompt
     from sfai.core.engine import ConversationEngine, EngineOptions
     from sfai.core.events import DoneEvent, ErrorEvent, Usage
+    from sfai.core.limits import Limits
     from sfai.core.paths import sfai_paths
     from sfai.core.providers.base import ProviderError
     from sfai.core.providers.factory import choose_provider_name, make_provider
@@ -225,6 +227,10 @@ def run_question(
         target,
         store,
         EngineOptions(mode=mode, max_steps=max_steps, max_tokens=config.max_tokens, system=rules),
+        approver=choose_approver(yes),
+        audit=open_audit_or_unavailable(redactor),
+        limits=Limits(store, config.limits, max_budget_usd=max_budget_usd),
+        redactor=redactor,
     )
     status = "error"
 

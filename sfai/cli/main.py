@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sfai import __version__
-from sfai.cli import ask_cmd, check_cmd, config_cmd, history_cmd, tools_cmd
+from sfai.cli import ask_cmd, audit_cmd, check_cmd, config_cmd, history_cmd, tools_cmd
 
 app = typer.Typer(
     name="sfai",
@@ -19,6 +19,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(history_cmd.app, name="history")
 app.command("ask")(ask_cmd.ask)
 app.command("check")(check_cmd.check)
+app.command("audit")(audit_cmd.audit)
 
 
 def _version(value: bool) -> None:

@@ -31,6 +31,7 @@ from sfai.core.events import (
 )
 from sfai.core.framing import frame, framing_note, piped_block
 from sfai.core.host import Host
+from sfai.core.limits import LimitExceeded
 from sfai.core.providers.base import (
     OUT_OF_SCOPE,
     Message,
@@ -117,6 +118,7 @@ class ConversationEngine:
         self.conversation_id: str | None = None
         self.usage = Usage()
         self.nonce = secrets.token_hex(8)
+        self._earlier_cost = 0.0
         self._specs = {spec.name: spec for spec in offered_tools(host.catalog(), options.mode)}
         self._served: dict[str, dict[str, Any]] = {}
         self._results: dict[str, dict[str, Any]] = {}
@@ -141,6 +143,8 @@ class ConversationEngine:
         if conversation_id:
             self.conversation_id = conversation_id
             self.store.set_conversation_status(conversation_id, "running")
+            earlier = self.store.get_conversation(conversation_id) or {}
+            self._earlier_cost = float((earlier.get("usage") or {}).get("cost_usd") or 0.0)
             return self.store.load_messages(conversation_id)
         self.conversation_id = self.store.create_conversation(
             host=self.host.name,
@@ -178,7 +182,9 @@ class ConversationEngine:
         try:
             for _ in range(self.options.max_steps):
                 if self.limits is not None:
-                    self.limits.check_before_request(self.provider.name, self.usage.cost_usd)
+                    # The budget is per conversation, earlier runs of it included.
+                    spent = self._earlier_cost + self.usage.cost_usd
+                    self.limits.check_before_request(self.provider.name, spent)
                 turn = _Turn()
                 async for event in self._stream_turn(messages, context, turn):
                     yield event
@@ -211,14 +217,9 @@ class ConversationEngine:
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.store.set_conversation_status(self.conversation_id, "interrupted")
             raise
-        except Exception as exc:
-            kind = getattr(exc, "kind", None)
-            if kind not in ("rate", "quota", "budget"):
-                raise
+        except LimitExceeded as exc:
             status = "rate_limited"
-            yield ErrorEvent(
-                str(getattr(exc, "message", exc)), str(getattr(exc, "hint", "")), kind=str(kind)
-            )
+            yield ErrorEvent(exc.message, exc.hint, kind=str(exc.kind))
         if status == "ok" and self.caller.pending:
             status = "approval_needed"
         self.store.set_conversation_status(self.conversation_id, status)
