@@ -14,8 +14,14 @@ from sfai.core.exit_codes import ExitCode
 
 app = typer.Typer(help="List the tool catalog or call one tool directly.", no_args_is_help=True)
 
-# A person's typo is a usage error; anything else that fails is an error.
-_USAGE_CODES = {"unknown_tool", "invalid_argument"}
+# A person's typo is a usage error; an action left unapproved is 3; anything else is 1.
+_EXIT_FOR = {
+    "unknown_tool": ExitCode.USAGE,
+    "invalid_argument": ExitCode.USAGE,
+    "approval_pending": ExitCode.APPROVAL_NEEDED,
+    "approval_required": ExitCode.APPROVAL_NEEDED,
+    "denied_by_user": ExitCode.APPROVAL_NEEDED,
+}
 
 
 def parse_arguments(pairs: list[str]) -> dict[str, Any]:
@@ -89,23 +95,53 @@ def run_tool(
     host: Annotated[
         str | None, typer.Option("--host", "-H", help="Host from the inventory.")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve an action without asking.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The raw result as JSON.")] = False,
 ) -> None:
-    """Call one tool directly: same validation and policy as when the model calls it."""
+    """Call one tool directly: same validation, policy, approval and audit as for the model.
+
+    Actions preview by default (their dry_run is true); with --arg dry_run=false sfai
+    shows the dry-run, asks for approval on a terminal (or takes --yes), and audits it.
+    """
+    from sfai.cli.ask_cmd import choose_approver
+    from sfai.core.action_flow import ToolCaller
+    from sfai.core.audit import local_actor, open_audit_or_unavailable
+    from sfai.core.events import ApprovalEvent
+    from sfai.core.providers.base import ToolUse
+    from sfai.core.store import open_store
     from sfai.hosts import UnknownHostError, open_host
+    from sfai_agent.redact import Redactor
     from sfai_agent.tools.render import render_text
 
     arguments = parse_arguments(arg or [])
     config = config_or_exit()
+    redactor = Redactor()
     try:
-        target = open_host(host or config.default_host, config)
+        target = open_host(host or config.default_host, config, redactor=redactor)
     except UnknownHostError as exc:
         fail(ExitCode.USAGE, str(exc), "see `sfai hosts list`")
 
     async def call() -> dict[str, Any]:
+        store = open_store()
         try:
-            return await target.call_tool(name, arguments)
+            caller = ToolCaller(
+                host=target,
+                store=store,
+                mode="act",
+                approver=choose_approver(yes),
+                audit=open_audit_or_unavailable(redactor),
+                specs={spec.name: spec for spec in target.catalog()},
+                actor=local_actor(),
+            )
+            result = await caller.call(ToolUse(id="cli", name=name, input=arguments))
+            for event in caller.events:
+                if isinstance(event, ApprovalEvent):
+                    output.info(f"{event.decision} by {event.by}")
+            return result
         finally:
+            store.close()
             await target.close()
 
     result = run_async(call())
@@ -115,7 +151,7 @@ def run_tool(
         output.write(render_text(result))
     if not result.get("ok"):
         error = result.get("error", {})
-        code = ExitCode.USAGE if error.get("code") in _USAGE_CODES else ExitCode.ERROR
+        code = _EXIT_FOR.get(error.get("code"), ExitCode.ERROR)
         fail(
             code,
             f"{name}: {error.get('message', 'failed')} [{error.get('code', 'internal')}]",
