@@ -29,6 +29,15 @@ class AgentSettings:
     disk_scan_max_depth: int = 3
     disk_scan_max_entries: int = 200_000
     disk_scan_time_s: float = 5.0
+    temp_dirs: tuple[str, ...] = ("/tmp", "/var/tmp")  # noqa: S108 (the host's temp dirs)
+    """Where clean_disk's ``tmp`` target removes old files."""
+    temp_max_age_days: float = 7.0
+    """clean_disk ``tmp``: only files last modified longer ago than this (unless
+    ``older_than_days`` is given)."""
+    cleanup_cache_dirs: tuple[str, ...] = ()
+    """Cache directories clean_disk may empty, files only (``cache``, ``cache:DIR``)."""
+    restart_verify_s: float = 5.0
+    """How long restart_service watches a restarted service before judging whether it runs."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -39,7 +48,10 @@ class AgentSettings:
         for key, value in data.items():
             if key not in known:
                 continue
-            if key in ("log_roots", "service_managers") and isinstance(value, list):
+            if key in _TUPLE_FIELDS and isinstance(value, list):
                 value = tuple(str(v) for v in value)
             values[key] = value
         return cls(**values)
+
+
+_TUPLE_FIELDS = frozenset(f.name for f in fields(AgentSettings) if isinstance(f.default, tuple))

@@ -113,7 +113,7 @@ def run_tool(
     from sfai.core.store import open_store
     from sfai.hosts import UnknownHostError, open_host
     from sfai_agent.redact import Redactor
-    from sfai_agent.tools.render import render_text
+    from sfai_agent.tools.render import render_result
 
     arguments = parse_arguments(arg or [])
     config = config_or_exit()
@@ -148,7 +148,7 @@ def run_tool(
     if as_json:
         output.write_json(result)
     elif result.get("ok"):
-        output.write(render_text(result))
+        output.write(render_result(name, result))
     if not result.get("ok"):
         error = result.get("error", {})
         code = _EXIT_FOR.get(error.get("code"), ExitCode.ERROR)

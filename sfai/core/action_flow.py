@@ -20,7 +20,7 @@ from sfai.core.host import Host
 from sfai.core.providers.base import ToolUse
 from sfai.core.store import Store
 from sfai_agent.tools.base import ToolSpec
-from sfai_agent.tools.render import render_text
+from sfai_agent.tools.render import render_result
 
 JSON = dict[str, Any]
 
@@ -171,7 +171,7 @@ class ToolCaller:
             host=self.host.name,
             reason=str(refusal["error"].get("message", "")),
             preview=preview,
-            preview_text=render_text(preview) if preview else "",
+            preview_text=render_result(use.name, preview) if preview else "",
         )
         answer = (
             Answer(Choice.ONCE, "session")

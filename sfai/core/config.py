@@ -33,6 +33,10 @@ _TOOLS_COMMENTS = {
     "disk_scan_max_depth": "get_disk_usage(path): how deep to walk",
     "disk_scan_max_entries": "get_disk_usage(path): entries visited at most",
     "disk_scan_time_s": "get_disk_usage(path): time budget of the walk",
+    "temp_dirs": "where clean_disk's `tmp` target removes old files",
+    "temp_max_age_days": "clean_disk `tmp` removes files untouched for this many days (unless older_than_days)",
+    "cleanup_cache_dirs": "cache directories clean_disk may empty, files only (`cache`, `cache:DIR`)",
+    "restart_verify_s": "how long the restart tools watch a service before judging that it runs",
 }
 _CHECK_COMMENTS = {
     "disk_warning_percent": "filesystem use that is a warning",

@@ -45,7 +45,7 @@ from sfai.core.providers.base import (
 )
 from sfai.core.store import Store
 from sfai_agent.tools.base import Masker, ToolSpec
-from sfai_agent.tools.render import render_text
+from sfai_agent.tools.render import render_result
 
 
 @dataclass
@@ -349,7 +349,7 @@ class ConversationEngine:
     ) -> ToolResultEvent:
         assert self.conversation_id is not None
         ok = bool(result.get("ok"))
-        text = render_text(result)
+        text = render_result(use.name, result)
         self._results[use.id] = result
         self.store.record_tool_result(self.conversation_id, use.id, result, ok, duration, cached)
         results.append(

@@ -8,6 +8,7 @@ lists: no shell string is ever built.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -132,4 +133,15 @@ class Executor(Protocol):
 
     async def fs_usage(self, path: str) -> FsUsage:
         """statvfs of the filesystem holding ``path``."""
+        ...
+
+    async def remove_file(self, path: str) -> None:
+        """Unlink one non-directory entry at an absolute path. No component of ``path`` may
+        be a symlink (``invalid_argument``: never followed); a final symlink is removed
+        itself, never its target; a directory is refused, never removed recursively."""
+        ...
+
+    async def open_for_writing(self, paths: Iterable[str]) -> set[str]:
+        """Those of ``paths`` (resolved, absolute) that some process holds open for writing
+        (``O_WRONLY``/``O_RDWR``). Processes this user may not inspect are not seen."""
         ...

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shutil
 import signal
 import stat as stat_mod
 import time
+from collections.abc import Iterable
 
 from sfai_agent.exec.base import (
     DEFAULT_MAX_OUTPUT,
@@ -98,6 +100,86 @@ def tail_lines(path: str, lines: int, max_bytes: int) -> TailResult:
         bytes_read=len(buffer),
         truncated=position > 0 or len(all_lines) > len(kept),
     )
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def remove_file_nofollow(path: str) -> None:
+    """Unlink ``path`` walking its directories with ``O_NOFOLLOW`` from ``/``: a directory
+    swapped for a symlink after the caller checked it cannot redirect the unlink."""
+    parts = path.split("/")[1:] if path.startswith("/") else []
+    if not parts or "\x00" in path or any(part in ("", ".", "..") for part in parts):
+        raise ExecutorError(
+            "invalid_argument", f"{path!r}: remove_file needs a normalised absolute path"
+        )
+    fd = os.open("/", _DIR_FLAGS)
+    try:
+        for index, part in enumerate(parts[:-1]):
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                where = "/" + "/".join(parts[: index + 1])
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise ExecutorError(
+                        "invalid_argument",
+                        f"{path}: {where} is a symlink or not a directory; not followed",
+                    ) from None
+                raise _os_error(where, exc) from exc
+            os.close(fd)
+            fd = next_fd
+        try:
+            info = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+            if stat_mod.S_ISDIR(info.st_mode):
+                raise ExecutorError(
+                    "invalid_argument", f"{path}: is a directory; only files are removed"
+                )
+            os.unlink(parts[-1], dir_fd=fd)
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+    finally:
+        os.close(fd)
+
+
+def _writable_flags(flags_text: str) -> bool:
+    for line in flags_text.splitlines():
+        if line.startswith("flags:"):
+            access = int(line.split()[1], 8) & os.O_ACCMODE
+            return access in (os.O_WRONLY, os.O_RDWR)
+    return True  # unreadable: assume the worst
+
+
+def open_for_writing_now(paths: Iterable[str], proc: str = "/proc") -> set[str]:
+    """Scan every ``/proc/PID/fd`` link; for the wanted targets read ``fdinfo``'s flags."""
+    wanted = set(paths)
+    found: set[str] = set()
+    if not wanted:
+        return found
+    try:
+        pids = [name for name in os.listdir(proc) if name.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        fd_dir = f"{proc}/{pid}/fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue  # gone, or another user's process
+        for fd in fds:
+            try:
+                target = os.readlink(f"{fd_dir}/{fd}")
+            except OSError:
+                continue
+            if target not in wanted or target in found:
+                continue
+            try:
+                with open(f"{proc}/{pid}/fdinfo/{fd}", encoding="ascii") as handle:
+                    writable = _writable_flags(handle.read())
+            except (OSError, ValueError, IndexError):
+                writable = True
+            if writable:
+                found.add(target)
+    return found
 
 
 class LocalExecutor:
@@ -255,3 +337,9 @@ class LocalExecutor:
             inodes_total=vfs.f_files,
             inodes_used=vfs.f_files - vfs.f_ffree,
         )
+
+    async def remove_file(self, path: str) -> None:
+        remove_file_nofollow(path)
+
+    async def open_for_writing(self, paths: Iterable[str]) -> set[str]:
+        return await asyncio.to_thread(open_for_writing_now, list(paths))

@@ -15,6 +15,9 @@ FAMILIES: tuple[str, ...] = (
     "apps",
     "nginx",
     "tls",
+    "command",
+    "actions_services",
+    "actions_disk",
 )
 
 _loaded = False

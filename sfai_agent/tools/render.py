@@ -79,7 +79,9 @@ def _render(data: dict[str, Any], indent: str) -> list[str]:
         elif isinstance(value, list) and _one_per_line(key, value):
             lines.append(f"{indent}{key}:")
             lines += [f"{indent}  {line}" for v in value for line in v.splitlines() or [""]]
-        elif key in ("lines", "output", "text", "config") and isinstance(value, (list, str)):
+        elif key in ("lines", "output", "text", "config", "stdout", "stderr") and isinstance(
+            value, (list, str)
+        ):
             body = value if isinstance(value, list) else value.splitlines()
             lines.append(f"{indent}{key}:")
             lines += [f"{indent}  {line}" for line in body]
@@ -88,6 +90,16 @@ def _render(data: dict[str, Any], indent: str) -> list[str]:
         else:
             lines.append(f"{indent}{key}: {format_value(key, value)}")
     return lines
+
+
+def render_result(name: str, result: JSON) -> str:
+    """A tool's own renderer when it has one (and the call succeeded), else ``render_text``."""
+    from sfai_agent.tools.catalog import load_catalog
+
+    tool = load_catalog().get(name)
+    if tool is not None and tool.renderer is not None and result.get("ok"):
+        return tool.renderer(result)
+    return render_text(result)
 
 
 def render_text(result: JSON) -> str:
