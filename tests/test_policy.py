@@ -127,3 +127,13 @@ async def test_a_credential_inside_an_allowed_root_is_still_refused(tmp_path: Pa
         await resolve_under_roots(LocalExecutor(), str(tmp_path / ".env"), (str(tmp_path),))
     assert caught.value.code == "refused_by_policy"
     assert "credential" in caught.value.message
+
+
+@pytest.mark.parametrize("name", [".bash_history", ".mysql_history", ".psql_history"])
+def test_shell_histories_are_credentials(name: str) -> None:
+    assert is_credential_path(f"/home/deploy/{name}")
+
+
+def test_sfai_own_home_is_a_credential_location(sfai_home: Path) -> None:
+    assert is_credential_path(str(sfai_home / "config.toml"))
+    assert is_credential_path(str(sfai_home / "sfai.db"))

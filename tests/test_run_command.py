@@ -299,7 +299,7 @@ async def test_sfai_home_is_never_read(run_tool: Any, sfai_home: Path) -> None:
     (sfai_home / "config.toml").write_text('api_key = "sk-ant-test"\n')
     result = await run_tool("run_command", {"argv": ["cat", str(sfai_home / "config.toml")]})
     assert result["error"]["code"] == "refused_by_policy"
-    assert "SFAI_HOME" in result["error"]["message"]
+    assert "credential location" in result["error"]["message"]
 
 
 async def test_a_directory_symlink_into_ssh_is_refused(run_tool: Any, tmp_path: Path) -> None:
