@@ -53,12 +53,6 @@ def path_refusal(path: str, kind: str) -> str | None:
     return None
 
 
-def _fnmatch(name: str, pattern: str) -> bool:
-    if pattern.startswith("*"):
-        return name.endswith(pattern[1:])
-    return name == pattern
-
-
 def check_path(j: Judgement, raw: str, kind: str) -> None:
     """The judge's half of the path rules; the tool re-checks the resolved path."""
     if raw == "":
