@@ -1,0 +1,168 @@
+"""The Redactor: finds secrets, replaces them with stable placeholders, walks tool results."""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
+
+from sfai_agent.redact.context import find_in_context
+from sfai_agent.redact.names import NameClass, classify_name, value_is_secret
+from sfai_agent.redact.pem import find_private_keys
+from sfai_agent.redact.spans import Span
+from sfai_agent.redact.tokens import find_tokens
+
+PLACEHOLDER_RE = re.compile(r"\[SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}\]")
+"""What a masked secret looks like: ``[SECRET:aws-key:1]``."""
+
+Detector = Callable[[str, list[Span]], None]
+DETECTORS: tuple[Detector, ...] = (find_private_keys, find_tokens, find_in_context)
+
+_SHORTEST_SECRET = 3
+"""No detector masks a secret in a text shorter than this (``pwd=x`` is 5 characters)."""
+
+
+class Redactor:
+    """Masks secrets in text and in tool results (dicts, lists, strings).
+
+    Placeholders are stable for the life of the instance: the same secret value always
+    becomes the same ``[SECRET:kind:n]``, numbered per kind in order of appearance. Text
+    that is already a placeholder is left alone, so masking twice changes nothing.
+    Share one instance across a conversation.
+    """
+
+    def __init__(self) -> None:
+        self._placeholders: dict[str, str] = {}
+        self._per_kind: dict[str, int] = {}
+        self._occurrences: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # -- public interface ----------------------------------------------------------------
+    def redact(self, value: Any) -> Any:
+        """Mask secrets anywhere in ``value``: strings, dict values (keys are kept), lists
+        and tuples, recursively. A value under a key that names a secret (``password``,
+        ``api_key``, ``DB_PASSWORD``, ``token``...) is masked whole, however short. Other
+        types are returned unchanged."""
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if isinstance(value, dict):
+            return {key: self._redact_item(key, item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.redact(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.redact(item) for item in value)
+        return value
+
+    def redact_text(self, text: str) -> str:
+        """``text`` with every secret replaced by its placeholder."""
+        if len(text) < _SHORTEST_SECRET:
+            return text
+        spans: list[Span] = []
+        for detect in DETECTORS:
+            detect(text, spans)
+        if not spans:
+            return text
+        return self._replace(text, spans)
+
+    @property
+    def count(self) -> int:
+        """How many secret occurrences this instance has masked so far."""
+        return sum(self._occurrences.values())
+
+    @property
+    def distinct(self) -> int:
+        """How many different secret values this instance has seen."""
+        return len(self._placeholders)
+
+    def summary(self) -> dict[str, int]:
+        """Masked occurrences per kind, e.g. ``{"aws-key": 2, "password": 1}``: for the
+        audit trail, which records what was hidden but never the values."""
+        return dict(sorted(self._occurrences.items()))
+
+    # -- internals -----------------------------------------------------------------------
+    def _redact_item(self, key: object, item: Any) -> Any:
+        if isinstance(key, str) and not isinstance(item, (dict, bool)) and item is not None:
+            name_class = classify_name(key)
+            if name_class is not None:
+                return self._mask_whole(item, name_class)
+        return self.redact(item)
+
+    def _mask_whole(self, item: Any, name_class: NameClass) -> Any:
+        """A value under a secret's name: masked whole (weak names: if it looks like one)."""
+        if isinstance(item, (list, tuple)):
+            masked = [self._mask_whole(element, name_class) for element in item]
+            return masked if isinstance(item, list) else tuple(masked)
+        if isinstance(item, str):
+            stripped = item.strip()
+            if not stripped or PLACEHOLDER_RE.fullmatch(stripped):
+                return item
+            if name_class.strong or value_is_secret(item, name_class):
+                return self._placeholder(item, name_class.kind)
+            return self.redact_text(item)
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and name_class.strong:
+            return self._placeholder(str(item), name_class.kind)
+        return self.redact(item)
+
+    def _placeholder(self, secret: str, kind: str) -> str:
+        with self._lock:
+            placeholder = self._placeholders.get(secret)
+            if placeholder is None:
+                number = self._per_kind.get(kind, 0) + 1
+                self._per_kind[kind] = number
+                placeholder = f"[SECRET:{kind}:{number}]"
+                self._placeholders[secret] = placeholder
+            found_kind = placeholder[8 : placeholder.rindex(":")]
+            self._occurrences[found_kind] = self._occurrences.get(found_kind, 0) + 1
+        return placeholder
+
+    def _replace(self, text: str, spans: list[Span]) -> str:
+        spans.sort()
+        existing = _placeholder_spans(text)
+        pieces: list[str] = []
+        position = 0
+        current: list[Any] | None = None
+        for span in spans:
+            start, end, kind, priority = span
+            if end <= start or (existing and _overlaps(existing, start, end)):
+                continue
+            if current is not None and start < current[1]:
+                if end > current[1]:
+                    current[1] = end
+                if priority > current[3]:
+                    current[2], current[3] = kind, priority
+                continue
+            if current is not None:
+                position = self._flush(text, current, position, pieces)
+            current = [start, end, kind, priority]
+        if current is None:
+            return text
+        position = self._flush(text, current, position, pieces)
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def _flush(self, text: str, span: list[Any], position: int, pieces: list[str]) -> int:
+        start, end, kind, _ = span
+        pieces.append(text[position:start])
+        pieces.append(self._placeholder(text[start:end], kind))
+        return int(end)
+
+
+def _placeholder_spans(text: str) -> list[tuple[int, int]]:
+    if "[SECRET:" not in text:
+        return []
+    return [match.span() for match in PLACEHOLDER_RE.finditer(text)]
+
+
+def _overlaps(existing: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of the sorted, disjoint ``existing`` spans."""
+    index = bisect_right(existing, (start, float("inf"))) - 1
+    if index >= 0 and existing[index][1] > start:
+        return True
+    return index + 1 < len(existing) and existing[index + 1][0] < end
+
+
+def mask_text(text: str) -> str:
+    """Mask one text with a fresh Redactor (placeholders numbered from 1)."""
+    return Redactor().redact_text(text)
