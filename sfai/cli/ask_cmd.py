@@ -242,10 +242,11 @@ def run_question(
             jobs: list[Any] = [host_context(target, mode)]
             if prepare is not None:
                 jobs.append(asyncio.to_thread(prepare))
-            context, *_ = await asyncio.gather(*jobs)
+            snapshot, *_ = await asyncio.gather(*jobs)
+            engine.seed(snapshot.results)
             final = "error"
             async for event in engine.ask(
-                question, context=str(context), conversation_id=resume, piped=piped
+                question, context=snapshot.text, conversation_id=resume, piped=piped
             ):
                 writer.handle(event)
                 if isinstance(event, DoneEvent):

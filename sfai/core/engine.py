@@ -133,6 +133,12 @@ class ConversationEngine:
             conversation_id=lambda: self.conversation_id,
         )
 
+    def seed(self, results: dict[str, dict[str, Any]]) -> None:
+        """Results already collected (the host snapshot), served when the model asks the
+        same read with no arguments instead of running it again."""
+        for name, result in results.items():
+            self._served[_call_key(name, {})] = result
+
     def _mask(self, text: str) -> str:
         if self.redactor is None:
             return text
