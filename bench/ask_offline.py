@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import report, time_command  # noqa: E402
+from _timing import report, time_command
 
 SFAI = str(Path(sys.executable).parent / "sfai")
 env = {**os.environ, "SFAI_HOME": tempfile.mkdtemp(prefix="sfai-bench-")}

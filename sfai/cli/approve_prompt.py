@@ -11,6 +11,7 @@ import sys
 
 from sfai.cli import output
 from sfai.core.approval import Answer, ApprovalRequest, Choice
+from sfai.core.audit import local_actor
 
 CHOICES = {
     "o": Choice.ONCE,
@@ -32,8 +33,13 @@ def describe(request: ApprovalRequest) -> str:
         f"  risk: {request.risk} — {request.reason}",
     ]
     if request.preview_text:
+        preview = request.preview_text.splitlines()
         lines.append("  dry-run:")
-        lines += [f"    {line}" for line in request.preview_text.splitlines()[:40]]
+        lines += [f"    {line}" for line in preview[:60]]
+        if len(preview) > 60:
+            lines.append(
+                f"    … {len(preview) - 60} more lines (sfai tools run {request.tool} shows them all)"
+            )
     return "\n".join(lines)
 
 
@@ -43,14 +49,14 @@ class TerminalApprover:
         while True:
             raw = await asyncio.to_thread(_ask, "Approve? [o]nce / [a]lways this session / [n]o: ")
             if raw is None:
-                return Answer(Choice.NO, "user", "no answer (end of input)")
+                return Answer(Choice.NO, local_actor(), "no answer (end of input)")
             choice = CHOICES.get(raw.strip().lower())
             if choice is None:
                 continue
             if choice is Choice.NO:
                 reason = await asyncio.to_thread(_ask, "Why not? (told to the model, optional): ")
-                return Answer(Choice.NO, "user", (reason or "").strip())
-            return Answer(choice, "user")
+                return Answer(Choice.NO, local_actor(), (reason or "").strip())
+            return Answer(choice, local_actor())
 
 
 def _ask(prompt: str) -> str | None:

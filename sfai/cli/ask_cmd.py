@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -58,7 +58,9 @@ def choose_approver(yes: bool) -> Approver:
     from sfai.core.approval import AutoApprover, NoTerminalApprover
 
     if yes:
-        return AutoApprover()
+        from sfai.core.audit import local_actor
+
+        return AutoApprover(by=f"{local_actor()} (--yes)")
     if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty():
         from sfai.cli.approve_prompt import TerminalApprover
 
@@ -184,14 +186,12 @@ def run_question(
     import asyncio
 
     from sfai.cli.ask_render import EventWriter, JsonLinesWriter
-    from sfai.core.audit import open_audit_or_unavailable
-    from sfai.core.context import host_context, system_prompt
-    from sfai.core.engine import ConversationEngine, EngineOptions
+    from sfai.core.context import system_prompt
     from sfai.core.events import DoneEvent, ErrorEvent, Usage
-    from sfai.core.limits import Limits
     from sfai.core.paths import sfai_paths
     from sfai.core.providers.base import ProviderError
     from sfai.core.providers.factory import choose_provider_name, make_provider
+    from sfai.core.session import Session
     from sfai.core.store import open_store
     from sfai.hosts import UnknownHostError, open_host
 
@@ -222,27 +222,15 @@ def run_question(
             markdown=output_format == "markdown", provider=chosen.name, model=chosen.model
         )
     )
-    engine = ConversationEngine(
-        chosen,
-        target,
-        store,
-        EngineOptions(mode=mode, max_steps=max_steps, max_tokens=config.max_tokens, system=rules),
-        approver=choose_approver(yes),
-        audit=open_audit_or_unavailable(redactor),
-        limits=Limits(store, config.limits, max_budget_usd=max_budget_usd),
-        redactor=redactor,
+    session = Session(config, chosen, target, store, redactor=redactor, rules=rules)
+    engine = session.engine(
+        mode=mode, approver=choose_approver(yes), max_steps=max_steps, max_budget_usd=max_budget_usd
     )
     status = "error"
 
     async def main() -> str:
         try:
-            # The SDK import (over a second) runs in a thread while the host snapshot is
-            # collected, so the first token is not delayed by both.
-            prepare = getattr(chosen, "prepare", None)
-            jobs: list[Any] = [host_context(target, mode)]
-            if prepare is not None:
-                jobs.append(asyncio.to_thread(prepare))
-            snapshot, *_ = await asyncio.gather(*jobs)
+            snapshot = await session.snapshot(mode)
             engine.seed(snapshot.results)
             final = "error"
             async for event in engine.ask(

@@ -65,7 +65,7 @@ class EventWriter:
 
     def handle(self, event: Event) -> None:
         if isinstance(event, TextEvent):
-            content = event.content
+            content = output.terminal_safe(event.content)
             if self._after_tools and self._wrote_text:
                 # A new turn after tool calls starts a new paragraph: one blank line.
                 content = "\n" * max(0, 2 - self._trailing_newlines) + content.lstrip("\n")

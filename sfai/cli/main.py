@@ -34,12 +34,23 @@ def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    theme: str | None = typer.Option(
+        None,
+        "--theme",
+        help="TUI theme: serverflow-dark, serverflow-light, serverflow-high-contrast or yours.",
+    ),
 ) -> None:
-    """With no command: a health check of this host and a short tour."""
-    if ctx.invoked_subcommand is None:
-        from sfai.cli.welcome import welcome
+    """With no command: the TUI on a terminal; otherwise this host's health and a tour."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sfai.cli.tui_cmd import on_a_terminal, open_tui
 
-        welcome()
+    if on_a_terminal():
+        open_tui(theme)
+        return
+    from sfai.cli.welcome import welcome
+
+    welcome()
 
 
 def main() -> None:

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+# ESC-introduced sequences (CSI, OSC, single-character), then any other C0/C1 control
+# character except tab and newline. Text from a model or a server log must never move
+# the cursor, hide a prompt or retitle the terminal.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without escape sequences or control characters (newlines and tabs kept)."""
+    return _ESCAPES.sub("", text)
 
 
 def stdout_is_terminal() -> bool:
@@ -36,6 +50,7 @@ def rich_console(stderr: bool = False) -> Console:
 
 
 def write(text: str) -> None:
+    text = terminal_safe(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
@@ -49,7 +64,7 @@ def write_json(data: Any, *, lines: bool = False) -> None:
 
 def info(message: str) -> None:
     """Progress and notes, on stderr."""
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(terminal_safe(message) + "\n")
     sys.stderr.flush()
 
 
@@ -57,5 +72,5 @@ def error(message: str, hint: str = "") -> None:
     text = f"sfai: error: {message}"
     if hint:
         text += f"\n  hint: {hint}"
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(terminal_safe(text) + "\n")
     sys.stderr.flush()

@@ -39,6 +39,20 @@ class AuditSink(Protocol):
     ) -> Any: ...
 
 
+_REFUSALS = {"refused_by_policy", "invalid_argument", "unknown_tool"}
+"""Error codes that mean "not allowed", audited as refusals whatever the mode."""
+
+
+def approval_scope(tool: str, arguments: JSON) -> str:
+    """What "always" covers: the tool on this host, except run_command, where approving one
+    program must not approve every other one — there it is the program (argv[0])."""
+    if tool == "run_command":
+        argv = arguments.get("argv")
+        program = argv[0] if isinstance(argv, list) and argv and isinstance(argv[0], str) else "?"
+        return f"run_command:{program}"
+    return tool
+
+
 def _error(code: str, message: str, hint: str = "") -> JSON:
     return {"ok": False, "error": {"code": code, "message": message, "hint": hint}}
 
@@ -60,7 +74,7 @@ class ToolCaller:
     actor: str = "model"
     conversation_id: Callable[[], str | None] = lambda: None
     always: set[str] = field(default_factory=set)
-    """Tools the person approved "always" for this host, this session."""
+    """Scopes (see approval_scope) the person approved "always" for this host, this session."""
     pending: list[ApprovalRequest] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     """Events produced by the last call (approvals), for the engine to emit."""
@@ -118,7 +132,7 @@ class ToolCaller:
             arguments["dry_run"] = True  # suggest mode: previews only, never changes
         result = await self.host.call_tool(use.name, arguments)
         code = _code(result)
-        if code == "refused_by_policy":
+        if code in _REFUSALS:
             self._audit(
                 "refusal",
                 actor=self.actor,
@@ -162,7 +176,16 @@ class ToolCaller:
         if spec is not None and spec.has_dry_run:
             preview = await self.host.call_tool(use.name, {**arguments, "dry_run": True})
             if not preview.get("ok"):
-                return preview  # the dry-run itself was refused or failed: nothing to approve
+                # The dry-run itself was refused or failed: nothing to approve.
+                if _code(preview) in _REFUSALS:
+                    self._audit(
+                        "refusal",
+                        actor=self.actor,
+                        tool=use.name,
+                        arguments=arguments,
+                        detail=preview["error"],
+                    )
+                return preview
         request = ApprovalRequest(
             id=use.id,
             tool=use.name,
@@ -173,16 +196,17 @@ class ToolCaller:
             preview=preview,
             preview_text=render_result(use.name, preview) if preview else "",
         )
+        scope = approval_scope(use.name, arguments)
         answer = (
             Answer(Choice.ONCE, "session")
-            if use.name in self.always
+            if scope in self.always
             else await self.approver.approve(request)
         )
         self.events.append(ApprovalEvent(id=use.id, decision=answer.choice.value, by=answer.by))
         if not answer.approved:
             return self._declined(use, arguments, answer, request)
         if answer.choice is Choice.ALWAYS:
-            self.always.add(use.name)
+            self.always.add(scope)
         self._audit(
             "approval",
             actor=answer.by,

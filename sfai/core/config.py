@@ -126,6 +126,11 @@ DEFAULTS: dict[str, Any] = {
     "max_steps": (12, "model turns per question at most"),
     "max_tokens": (4096, "output tokens per model turn at most"),
     "prompt_file": ("", "a file of your own rules added to the system prompt"),
+    "theme": (
+        "serverflow-dark",
+        "TUI theme (or sfai --theme): serverflow-dark | serverflow-light | "
+        "serverflow-high-contrast | one of yours (docs/themes.md)",
+    ),
     "tools": _table(AgentSettings, _TOOLS_COMMENTS),
     "check": _table(CheckThresholds, _CHECK_COMMENTS),
     "openai": _table(OpenAISettings, _OPENAI_COMMENTS),
@@ -149,6 +154,7 @@ class Config:
     max_steps: int = 12
     max_tokens: int = 4096
     prompt_file: str = ""
+    theme: str = "serverflow-dark"
     tools: AgentSettings = field(default_factory=AgentSettings)
     check: CheckThresholds = field(default_factory=CheckThresholds)
     openai: OpenAISettings = field(default_factory=OpenAISettings)
@@ -170,6 +176,7 @@ class Config:
             "max_steps": self.max_steps,
             "max_tokens": self.max_tokens,
             "prompt_file": self.prompt_file,
+            "theme": self.theme,
             "tools": {k: list(v) if isinstance(v, tuple) else v for k, v in tools.items()},
             "check": check,
             "openai": {f.name: getattr(self.openai, f.name) for f in fields(self.openai)},
@@ -300,6 +307,7 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         max_steps=merged["max_steps"],
         max_tokens=merged["max_tokens"],
         prompt_file=merged["prompt_file"],
+        theme=merged["theme"],
         openai=OpenAISettings(**merged["openai"]),
         policy_rules=policy_rules,
         tools=AgentSettings.from_mapping(merged["tools"]),

@@ -29,7 +29,7 @@ from sfai.core.events import (
     ToolResultEvent,
     Usage,
 )
-from sfai.core.framing import frame, framing_note, piped_block
+from sfai.core.framing import frame, framing_note, piped_block, reframe_messages
 from sfai.core.host import Host
 from sfai.core.limits import LimitExceeded
 from sfai.core.providers.base import (
@@ -151,7 +151,9 @@ class ConversationEngine:
             self.store.set_conversation_status(conversation_id, "running")
             earlier = self.store.get_conversation(conversation_id) or {}
             self._earlier_cost = float((earlier.get("usage") or {}).get("cost_usd") or 0.0)
-            return self.store.load_messages(conversation_id)
+            messages = self.store.load_messages(conversation_id)
+            reframe_messages(messages, self.nonce)
+            return messages
         self.conversation_id = self.store.create_conversation(
             host=self.host.name,
             provider=self.provider.name,
@@ -183,7 +185,8 @@ class ConversationEngine:
             content.append(piped_block(self._mask(piped), self.nonce))
         messages.append({"role": "user", "content": content})
         self.store.add_message(self.conversation_id, "user", content, text=question)
-        context = f"{context}\n{framing_note(self.nonce)}"
+        # The snapshot holds names chosen by whoever runs processes there: data too.
+        context = f"{frame(self.nonce, 'host snapshot', context)}\n{framing_note(self.nonce)}"
         status = "max_steps"
         try:
             for _ in range(self.options.max_steps):

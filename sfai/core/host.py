@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from sfai_agent.tools.base import JSON, ToolSpec
 
@@ -19,5 +19,14 @@ class Host(Protocol):
         ...
 
     def catalog(self) -> list[ToolSpec]: ...
+
+    async def metrics(self) -> dict[str, Any]:
+        """One live sample of the host (CPU, memory, swap, load, disks, network, top
+        processes, threshold alerts): the format of ``sfai_agent.metrics``, plain JSON.
+
+        Measured where the host is (in-process for the local host, by the agent for a
+        managed one), because rates need the previous reading and the sidebar asks every
+        second or two. Raises when the host cannot be reached: the caller shows that."""
+        ...
 
     async def close(self) -> None: ...

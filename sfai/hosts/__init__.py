@@ -17,9 +17,17 @@ def open_host(name: str, config: Config, *, redactor: Masker | None = None) -> H
     ``redactor``: share one across a conversation so secret placeholders stay stable.
     """
     if name in ("local", "localhost"):
-        from sfai.hosts.local import LocalHost
+        from dataclasses import asdict
 
-        return LocalHost(config.tools, policy_rules=list(config.policy_rules), redactor=redactor)
+        from sfai.hosts.local import LocalHost
+        from sfai_agent.metrics import AlertThresholds
+
+        return LocalHost(
+            config.tools,
+            policy_rules=list(config.policy_rules),
+            redactor=redactor,
+            alert_thresholds=AlertThresholds.from_mapping(asdict(config.check)),
+        )
     raise UnknownHostError(
         f"no host named {name!r}; only 'local' is configured "
         "(remote hosts through sfai-agent or SSH come with `sfai hosts add`)"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sfai_agent.exec import LocalExecutor
+from sfai_agent.metrics import AlertThresholds, MetricsCollector
 from sfai_agent.settings import AgentSettings
 from sfai_agent.tools.base import JSON, Masker, ToolContext, ToolSpec
 from sfai_agent.tools.catalog import load_catalog
@@ -20,6 +22,7 @@ class LocalHost:
         *,
         policy_rules: list[dict[str, Any]] | None = None,
         redactor: Masker | None = None,
+        alert_thresholds: AlertThresholds | None = None,
     ) -> None:
         # One context per host object: detections (service managers, nginx config)
         # are cached for the life of one command or session, and the redactor's
@@ -30,6 +33,9 @@ class LocalHost:
             policy=default_policy(policy_rules),
             redactor=redactor,
         )
+        # Built on the first metrics() call: the TUI wants it, `sfai ask` never does.
+        self._alert_thresholds = alert_thresholds
+        self._metrics: MetricsCollector | None = None
 
     @property
     def redactor(self) -> Masker | None:
@@ -40,6 +46,13 @@ class LocalHost:
 
     def catalog(self) -> list[ToolSpec]:
         return [tool.spec for tool in load_catalog().values()]
+
+    async def metrics(self) -> dict[str, Any]:
+        """A live sample of this machine. psutil's reads of /proc are quick but blocking,
+        and the first sample waits for a baseline: a thread keeps the event loop free."""
+        if self._metrics is None:
+            self._metrics = MetricsCollector(self._alert_thresholds)
+        return await asyncio.to_thread(self._metrics.sample)
 
     async def close(self) -> None:
         self._context.cache.clear()

@@ -12,6 +12,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``, for the word lists below."""
+    return frozenset(text.split())
+
+
 class NameClass(NamedTuple):
     kind: str
     """Placeholder kind: ``password``, ``secret``, ``token``, ``api-key``..."""
@@ -36,7 +41,7 @@ BEARER = NameClass("bearer-token", False)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 # A name ending with one of these words describes a secret, it is not one.
-_NOT_SECRET_LAST = frozenset(
+_NOT_SECRET_LAST = words(
     """file files path paths dir directory name names type types url uri urls endpoint host
     hostname port user username login email length len size min max count limit expiry expires
     expired expiration ttl age timeout policy rotation changed reset required enabled disabled
@@ -48,29 +53,30 @@ _NOT_SECRET_LAST = frozenset(
     source sources backend backends class helper helpers plugin store stores server servers
     service template templates endpoint length number lifetime duration interval period
     authorization mechanism mechanisms provider providers config configuration settings option
-    options store id_token_hint reader writer""".split()
+    options store id_token_hint reader writer"""
 )
-_KEY_NOT_SECRET_PREV = frozenset(
+_KEY_NOT_SECRET_PREV = words(
     """public pub primary foreign sort partition cache routing idempotency object s3 map hash
     lookup row message dedup dedupe group unique composite surrogate natural index hot host
     config feature i18n translation label metric event column field item entry record ssh
-    gpg pgp sign verify verification id cluster range shard bucket file registry""".split()
+    gpg pgp sign verify verification id cluster range shard bucket file registry"""
 )
-_KEY_WORDS_NOT_SECRET = frozenset(
+_KEY_WORDS_NOT_SECRET = words(
     """publickey pubkey hotkey monkey turkey whiskey jockey hockey donkey keys hostkey
-    keyspace keyserver keyring keyboard keychain keyword keywords keyid keyfile keystore""".split()
+    keyspace keyserver keyring keyboard keychain keyword keywords keyid keyfile keystore"""
 )
-_KEY_COMPOUNDS = frozenset(
+_KEY_COMPOUNDS = words(
     """api secret access private auth master license signing encryption client app account
     shared preshared session service storage deploy query insert admin user encrypt crypt
-    hmac jwt sign""".split()
+    hmac jwt sign"""
 )
-_PASS_NOT_SECRET = frozenset(
+_PASS_NOT_SECRET = words(
     """bypass compass trespass overpass underpass surpass encompass passes passed passing
-    passive passthrough passenger passport""".split()
+    passive passthrough passenger passport"""
 )
-_TOKEN_NOT_SECRET_PREV = frozenset(
-    "next page continuation pagination cancellation sync resume cursor max input output total".split()
+_PASS_DIRECTIVES = words("proxy fastcgi uwsgi scgi grpc memcached")
+_TOKEN_NOT_SECRET_PREV = words(
+    "next page continuation pagination cancellation sync resume cursor max input output total"
 )
 
 
@@ -90,6 +96,8 @@ def classify_name(name: str) -> NameClass | None:
     words = words_of(name)
     while words and words[-1].isdigit():  # "Unseal Key 2"
         words.pop()
+    if len(words) > 1 and words[-1] == "is":  # "the password is 'x'"
+        words.pop()
     if not words:
         return None
     last = words[-1]
@@ -99,8 +107,6 @@ def classify_name(name: str) -> NameClass | None:
     if last == "cookie" or last == "cookies":
         return COOKIE
     if last in _NOT_SECRET_LAST:
-        if last == "login" and any("sonar" in word for word in words):  # sonar.login=<token>
-            return TOKEN
         if last == "id" and prev in ("session", "sess"):
             return SESSION
         if last == "id" and prev == "secret":  # Vault AppRole secret_id
@@ -108,6 +114,8 @@ def classify_name(name: str) -> NameClass | None:
         return None
     if last == "hash":
         return PASSWORD if any(w.startswith(("pass", "pwd")) for w in words) else None
+    if last == "pass" and prev in _PASS_DIRECTIVES:
+        return None  # nginx: proxy_pass http://backend
     if last.endswith(("password", "passwd", "passphrase")) or last in ("pwd", "pw", "pass"):
         return PASSWORD
     if last.endswith("pass") and last not in _PASS_NOT_SECRET:  # requirepass, sshpass
@@ -135,22 +143,27 @@ def classify_name(name: str) -> NameClass | None:
     if last == "bearer":
         return BEARER
     if last == "unseal":  # vault operator unseal KEY
-        return API_KEY
+        return WEAK_KEY
     if any(w.endswith(("password", "passwd")) for w in words[:-1]) and last in ("value", "val"):
         return PASSWORD
     return None
 
 
-_BENIGN_VALUES = frozenset(
+_BENIGN_VALUES = words(
     """true false null none nil undefined yes no on off required optional sufficient
     requisite include files compat systemd sss ldap nis db empty n/a na - -- * ** *** ? ...
     redacted [redacted] <redacted> (redacted) hidden masked [masked] [filtered] filtered
-    <hidden> unset new""".split()
+    <hidden> unset new"""
 )
 _CODE_REFERENCE = re.compile(
     r"(?:process\.env\b|os\.environ\b|os\.getenv\b|ENV\[|\$_(?:POST|GET|ENV|SERVER|REQUEST)\b"
     r"|[A-Za-z_][\w.]{0,60}\()"
 )
+_VARIABLE = re.compile(
+    r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\$\([^()]*\)|\{\{[^{}]*\}\}"
+    r"|<%=?[^%]*%>"
+)
+"""``$DB_PASSWORD``, ``${TOKEN}``, ``%PASS%``, ``{{ vault_pass }}``: a reference, not a value."""
 _PATH = re.compile(r"(?:~|\.{1,2})?/[\w.@%+=:,/-]*")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,20}://")
 _CREDENTIAL_CHARS = re.compile(r"[A-Za-z0-9+/=_.~:!@#$%^&*-]{8,}")
@@ -162,6 +175,11 @@ def is_masked_already(value: str) -> bool:
     return len(stripped) >= 3 and not stripped.strip("*xX•·.").strip()
 
 
+def is_reference(value: str) -> bool:
+    """A variable, template or path: what the diagnosis needs to see, not a secret."""
+    return bool(_VARIABLE.fullmatch(value) or _PATH.fullmatch(value))
+
+
 def value_is_secret(value: str, name: NameClass) -> bool:
     """Whether ``value`` (already unquoted) under a name of class ``name`` should be masked."""
     stripped = value.strip()
@@ -169,7 +187,7 @@ def value_is_secret(value: str, name: NameClass) -> bool:
         return False
     if stripped.startswith("[SECRET:"):
         return False
-    if _PATH.fullmatch(stripped) or _URL.match(stripped) or _CODE_REFERENCE.match(stripped):
+    if is_reference(stripped) or _URL.match(stripped) or _CODE_REFERENCE.match(stripped):
         return False
     if name.strong:
         return True

@@ -5,20 +5,19 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
-from sfai_agent.redact.context import find_in_context
+from sfai_agent.redact.context import find_assignments, find_in_context
 from sfai_agent.redact.names import NameClass, classify_name, value_is_secret
 from sfai_agent.redact.pem import find_private_keys
+from sfai_agent.redact.scan import windows
 from sfai_agent.redact.spans import Span
-from sfai_agent.redact.tokens import find_tokens
+from sfai_agent.redact.tokens import find_tokens, find_tokens_in_window
 
 PLACEHOLDER_RE = re.compile(r"\[SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}\]")
 """What a masked secret looks like: ``[SECRET:aws-key:1]``."""
 
-Detector = Callable[[str, list[Span]], None]
-DETECTORS: tuple[Detector, ...] = (find_private_keys, find_tokens, find_in_context)
 
 _SHORTEST_SECRET = 3
 """No detector masks a secret in a text shorter than this (``pwd=x`` is 5 characters)."""
@@ -49,22 +48,61 @@ class Redactor:
             return self.redact_text(value)
         if isinstance(value, dict):
             return {key: self._redact_item(key, item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.redact(item) for item in value]
-        if isinstance(value, tuple):
-            return tuple(self.redact(item) for item in value)
+        if isinstance(value, (list, tuple)):
+            if len(value) > 1 and all(isinstance(item, str) for item in value):
+                masked = self.redact_lines(value)  # log lines: a key block spans several
+            else:
+                masked = [self.redact(item) for item in value]
+            return masked if isinstance(value, list) else tuple(masked)
         return value
 
     def redact_text(self, text: str) -> str:
         """``text`` with every secret replaced by its placeholder."""
         if len(text) < _SHORTEST_SECRET:
             return text
-        spans: list[Span] = []
-        for detect in DETECTORS:
-            detect(text, spans)
-        if not spans:
+        masks = self._masks(text)
+        if not masks:
             return text
-        return self._replace(text, spans)
+        pieces: list[str] = []
+        position = 0
+        for start, end, placeholder in masks:
+            pieces.append(text[position:start])
+            pieces.append(placeholder)
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def redact_lines(self, lines: Sequence[str]) -> list[str]:
+        """Mask strings read together, as the text they come from, so a secret spanning
+        them is found: log lines joined by newlines (a private key block), or an argv joined
+        by spaces when no element holds a blank (``["mysql", "-pS3cret"]``). Each string
+        keeps its place; the parts of it inside a secret become that secret's placeholder."""
+        argv = not any(" " in line or "\t" in line or "\n" in line for line in lines)
+        text = (" " if argv else "\n").join(lines)
+        masks = self._masks(text)
+        if not masks:
+            return list(lines)
+        result: list[str] = []
+        line_start = 0
+        index = 0  # first mask that may still reach this line
+        for line in lines:
+            line_end = line_start + len(line)
+            while index < len(masks) and masks[index][1] <= line_start:
+                index += 1
+            pieces: list[str] = []
+            position = line_start
+            for start, end, placeholder in masks[index:]:
+                if start >= line_end:
+                    break
+                if start > position:
+                    pieces.append(text[position:start])
+                if end > position:
+                    pieces.append(placeholder)
+                    position = end
+            pieces.append(text[position:line_end] if position < line_end else "")
+            result.append("".join(pieces))
+            line_start = line_end + 1
+        return result
 
     @property
     def count(self) -> int:
@@ -90,7 +128,9 @@ class Redactor:
         return self.redact(item)
 
     def _mask_whole(self, item: Any, name_class: NameClass) -> Any:
-        """A value under a secret's name: masked whole (weak names: if it looks like one)."""
+        """A value under a secret's name: masked whole, however short, unless it is a
+        reference (path, URL, ``$VARIABLE``) or already masked; weak names (``key``) only
+        when the value looks like a key."""
         if isinstance(item, (list, tuple)):
             masked = [self._mask_whole(element, name_class) for element in item]
             return masked if isinstance(item, list) else tuple(masked)
@@ -98,7 +138,7 @@ class Redactor:
             stripped = item.strip()
             if not stripped or PLACEHOLDER_RE.fullmatch(stripped):
                 return item
-            if name_class.strong or value_is_secret(item, name_class):
+            if value_is_secret(item, name_class):  # not a path, a URL, a $VARIABLE...
                 return self._placeholder(item, name_class.kind)
             return self.redact_text(item)
         if isinstance(item, (int, float)) and not isinstance(item, bool) and name_class.strong:
@@ -117,36 +157,34 @@ class Redactor:
             self._occurrences[found_kind] = self._occurrences.get(found_kind, 0) + 1
         return placeholder
 
-    def _replace(self, text: str, spans: list[Span]) -> str:
+    def _masks(self, text: str) -> list[tuple[int, int, str]]:
+        """Where the secrets of ``text`` are and their placeholders: overlapping findings
+        merged, placeholders already in the text left alone."""
+        spans: list[Span] = []
+        find_private_keys(text, spans)
+        find_tokens(text, spans)
+        find_in_context(text, spans)
+        for window in windows(text):  # the scanners that read a translated copy
+            find_tokens_in_window(window, spans)
+            find_assignments(window, spans)
+        if not spans:
+            return []
         spans.sort()
         existing = _placeholder_spans(text)
-        pieces: list[str] = []
-        position = 0
-        current: list[Any] | None = None
-        for span in spans:
-            start, end, kind, priority = span
+        merged: list[list[Any]] = []
+        for start, end, kind, priority in spans:
             if end <= start or (existing and _overlaps(existing, start, end)):
                 continue
-            if current is not None and start < current[1]:
-                if end > current[1]:
-                    current[1] = end
-                if priority > current[3]:
-                    current[2], current[3] = kind, priority
+            if merged and start < merged[-1][1]:
+                last = merged[-1]
+                last[1] = max(last[1], end)
+                if priority > last[3]:
+                    last[2], last[3] = kind, priority
                 continue
-            if current is not None:
-                position = self._flush(text, current, position, pieces)
-            current = [start, end, kind, priority]
-        if current is None:
-            return text
-        position = self._flush(text, current, position, pieces)
-        pieces.append(text[position:])
-        return "".join(pieces)
-
-    def _flush(self, text: str, span: list[Any], position: int, pieces: list[str]) -> int:
-        start, end, kind, _ = span
-        pieces.append(text[position:start])
-        pieces.append(self._placeholder(text[start:end], kind))
-        return int(end)
+            merged.append([start, end, kind, priority])
+        return [
+            (start, end, self._placeholder(text[start:end], kind)) for start, end, kind, _ in merged
+        ]
 
 
 def _placeholder_spans(text: str) -> list[tuple[int, int]]:

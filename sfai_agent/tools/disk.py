@@ -79,6 +79,14 @@ def is_real_filesystem(mount: Mount) -> bool:
     return mount.fstype not in PSEUDO_FS and not mount.fstype.startswith("cgroup")
 
 
+def real_filesystems(mounts: list[Mount]) -> list[Mount]:
+    """The mounts worth measuring, shortest mountpoint first so that the first mount met
+    of each device is the one a bind mount repeats. A later mount at the same point hides
+    an earlier one. Shared with the live metrics (``sfai_agent/metrics.py``)."""
+    visible = {m.mountpoint: m for m in mounts}.values()
+    return sorted(filter(is_real_filesystem, visible), key=lambda m: len(m.mountpoint))
+
+
 def mount_of(path: str, mounts: list[Mount]) -> Mount | None:
     """The mount holding ``path``: the longest mountpoint that is a prefix of it."""
     best: Mount | None = None
@@ -113,8 +121,7 @@ async def _filesystems(ctx: ToolContext, mounts: list[Mount]) -> list[dict[str, 
     container's /etc/hosts) are no filesystem of their own and are left out."""
     rows: list[dict[str, Any]] = []
     seen: set[int | str] = set()
-    visible = {m.mountpoint: m for m in mounts}.values()  # a later mount hides an earlier one
-    for mount in sorted(filter(is_real_filesystem, visible), key=lambda m: len(m.mountpoint)):
+    for mount in real_filesystems(mounts):
         try:
             info = await ctx.executor.stat(mount.mountpoint, follow_symlinks=True)
             if info.kind != "dir":

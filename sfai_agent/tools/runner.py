@@ -26,6 +26,15 @@ def _validator(tool_name: str) -> Validator:
     return Draft202012Validator(tool.spec.input_schema)
 
 
+def _short(text: str, limit: int = 240) -> str:
+    """Quote at most ``limit`` characters of a model's value back to it, keeping the end
+    of the message (jsonschema puts the verdict last: "... is too long")."""
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit - 80], text[-60:]
+    return f"{head}… [{len(text) - len(head) - len(tail)} characters cut] …{tail}"
+
+
 def _describe_schema_error(error: Any) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "additionalProperties":
@@ -53,7 +62,7 @@ def validate_arguments(tool: Tool, arguments: object) -> JSON:
     if errors:
         raise ToolError(
             "invalid_argument",
-            f"{tool.name}: " + "; ".join(_describe_schema_error(e) for e in errors[:3]),
+            f"{tool.name}: " + "; ".join(_short(_describe_schema_error(e)) for e in errors[:3]),
             f"see the input schema: sfai tools list --json (tool {tool.name})",
         )
     return arguments
@@ -117,6 +126,13 @@ def check_policy(tool: Tool, arguments: JSON, context: ToolContext, *, approved:
         )
 
 
+def _bounded_error(exc: ToolError, context: ToolContext) -> JSON:
+    """Errors quote arguments the model sent: mask them and keep them short too."""
+    return bound_result(
+        _mask(exc.as_result(), context), min(4_000, context.settings.max_result_chars)
+    )
+
+
 def _mask(result: JSON, context: ToolContext) -> JSON:
     if context.redactor is None:
         from sfai_agent.redact import Redactor
@@ -142,9 +158,9 @@ async def call_tool(
             tool.implementation(context, checked), context.settings.tool_timeout_s
         )
     except ToolError as exc:
-        return _mask(exc.as_result(), context)
+        return _bounded_error(exc, context)
     except ExecutorError as exc:
-        return _mask(ToolError.from_executor(exc).as_result(), context)
+        return _bounded_error(ToolError.from_executor(exc), context)
     except TimeoutError:
         return ToolError(
             "timeout",

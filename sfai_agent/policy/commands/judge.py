@@ -9,7 +9,7 @@ from typing import Any
 
 from sfai_agent.policy.commands.allowlist import ASK_ONLY, HANDLERS
 from sfai_agent.policy.commands.judgement import Judgement, Refused
-from sfai_agent.policy.commands.paths import normalise_path
+from sfai_agent.policy.commands.paths import READ, check_path, normalise_path
 from sfai_agent.policy.commands.refused import refusal
 from sfai_agent.policy.rules import Verdict
 
@@ -86,10 +86,31 @@ def _judge_into(j: Judgement, argv: object) -> None:
     if special is not None:
         special(j, argv[1:])
         return
+    _unlisted_paths(j, argv[1:])
     j.ask(
         f"{j.program} is not on the read-only allowlist: it runs only with a person's "
         "approval (act mode)"
     )
+
+
+def _unlisted_paths(j: Judgement, arguments: list[str]) -> None:
+    """A program we do not know may read any file it is given: approval must never open
+    a credential. Every argument that looks like a path (``/x``, ``--in=/x``, ``@/x``,
+    ``file:///x``, ``dir/x``) is judged as a file that will be read, and re-checked on
+    the host after symlinks are resolved."""
+    for argument in arguments:
+        candidate = (
+            argument.split("=", 1)[1] if argument.startswith("-") and "=" in argument else argument
+        )
+        candidate = candidate.removeprefix("@").removeprefix("file://")
+        if "/" not in candidate:
+            continue
+        if not candidate.startswith("/"):
+            j.refuse(
+                f"{argument!r}: an unlisted program may read what it is given, so paths must be "
+                "absolute (the working directory on the host is unknown)"
+            )
+        check_path(j, candidate, READ)
 
 
 def analyse_command(argv: object) -> Judgement:
