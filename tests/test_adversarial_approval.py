@@ -159,13 +159,6 @@ def test_always_covers_that_tool_for_the_session_and_nothing_else(
     assert rotated.read_bytes() == b"r" * 4096
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WEAKNESS: the approval prompt for clean_disk shows per-target counts and bytes "
-    "but not the files that would be deleted: the dry-run's targets[].listed is dropped "
-    "by the renderer (sfai/core/action_flow.py preview_text = render_result(...); "
-    "sfai_agent/tools/render.py tables keep scalar columns only)",
-)
 def test_the_clean_disk_prompt_names_every_file_it_would_delete(
     fake_claude_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

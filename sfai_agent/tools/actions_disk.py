@@ -305,8 +305,40 @@ async def execute(ctx: ToolContext, targets: list[Target], plan: Plan, fresh: bo
     return result
 
 
+def render_clean_disk(result: JSON) -> str:
+    """Every file the dry-run would delete, with its size: what the person approves."""
+    lines = [str(result.get("summary", ""))]
+    for row in result.get("targets", []):
+        size = human_bytes(row.get("bytes", 0))
+        lines.append(
+            f"{row.get('target')}: {row.get('files', '')} file(s), {size}".replace(" , ", " ")
+        )
+        for item in row.get("listed", []):
+            if isinstance(item, dict):
+                lines.append(f"  {human_bytes(item.get('size_bytes', 0)):>10}  {item.get('path')}")
+            else:
+                lines.append(f"  {item}")
+        if row.get("more"):
+            lines.append(f"  … and {row['more']} more file(s)")
+    for key in ("removed", "skipped"):
+        entries = result.get(key) or []
+        if entries:
+            lines.append(f"{key}:")
+            for entry in entries[:50]:
+                if isinstance(entry, dict):
+                    reason = f" ({entry['reason']})" if entry.get("reason") else ""
+                    lines.append(f"  {entry.get('path')}{reason}")
+            count = result.get(f"{key}_count", len(entries))
+            if isinstance(count, int) and count > min(len(entries), 50):
+                lines.append(f"  … and {count - min(len(entries), 50)} more")
+    for note in result.get("notes", []) or []:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
 @register(
     name="clean_disk",
+    renderer=render_clean_disk,
     family="actions_disk",
     risk=Risk.HIGH,
     description="""
