@@ -444,6 +444,15 @@ def test_the_same_secret_keeps_its_placeholder_and_kinds_are_numbered_in_order()
     assert redactor.distinct == 4
 
 
+def test_a_continued_conversation_numbers_new_secrets_after_the_stored_ones() -> None:
+    stored = [{"role": "user", "content": ["key [SECRET:aws-key:1]", "pw [SECRET:password:3]"]}]
+    redactor = Redactor()
+    redactor.reserve(stored)
+    assert redactor.redact_text("AKIAZZ7QWERTY3UIOP9L password=x") == (
+        "[SECRET:aws-key:2] password=[SECRET:password:4]"
+    )
+
+
 def test_numbering_is_per_instance() -> None:
     assert mask_text("password=a1") == mask_text("password=b2") == "password=[SECRET:password:1]"
 

@@ -153,6 +153,9 @@ class ConversationEngine:
             self._earlier_cost = float((earlier.get("usage") or {}).get("cost_usd") or 0.0)
             messages = self.store.load_messages(conversation_id)
             reframe_messages(messages, self.nonce)
+            reserve = getattr(self.redactor, "reserve", None)
+            if reserve is not None:  # new secrets must not reuse this conversation's placeholders
+                reserve(messages)
             return messages
         self.conversation_id = self.store.create_conversation(
             host=self.host.name,

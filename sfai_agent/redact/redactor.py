@@ -104,6 +104,23 @@ class Redactor:
             line_start = line_end + 1
         return result
 
+    def reserve(self, value: Any) -> None:
+        """Number new secrets after the placeholders already in ``value`` (a stored
+        transcript: strings, dicts, lists): after ``--continue`` a new instance must not give
+        a different secret a placeholder the conversation already used."""
+        if isinstance(value, str):
+            if "[SECRET:" in value:
+                with self._lock:
+                    for match in PLACEHOLDER_RE.finditer(value):
+                        kind, number = match.group()[8:-1].rsplit(":", 1)
+                        self._per_kind[kind] = max(self._per_kind.get(kind, 0), int(number))
+        elif isinstance(value, dict):
+            for item in value.values():
+                self.reserve(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self.reserve(item)
+
     @property
     def count(self) -> int:
         """How many secret occurrences this instance has masked so far."""
