@@ -22,6 +22,11 @@ from sfai.tui.state import TuiState
 from sfai.tui.themes import choose_theme, load_themes, theme_variable_defaults
 
 
+GC_THRESHOLDS = (10_000, 20, 50)
+"""Fewer, not longer, collections: Python's defaults (700, 10, 10) made a fast stream pay
+for a full pass every second or so (bench/tui_streaming.py)."""
+
+
 class SfaiApp(App[None]):
     """sfai's terminal UI."""
 
@@ -57,6 +62,7 @@ class SfaiApp(App[None]):
         # out of the collector's full passes, which otherwise stall a streaming reply for
         # hundreds of milliseconds (bench/tui_streaming.py).
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         path = self.state.options.first_frame_file
         if path is not None:
             path.write_text(f"{time.time():.6f}\n", encoding="utf-8")

@@ -4,7 +4,7 @@ anything is sent to a model, stored, audited or shown.
 ``Redactor().redact(value)`` masks strings, dict values and lists recursively;
 ``Redactor().redact_text(text)`` masks one text; ``mask_text(text)`` is the one-off form.
 Placeholders look like ``[SECRET:aws-key:1]`` and are stable per Redactor instance.
-See docs/security-masking.md for what is covered, what is not, and the measured figures.
+See docs/security.md (Masking) for what is covered, what is not, and the measured figures.
 """
 
 from __future__ import annotations

@@ -11,10 +11,13 @@ a reply streams, until the person scrolls up.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
@@ -37,6 +40,10 @@ from sfai.tui.widgets.finding import Finding
 from sfai.tui.widgets.frozen_markdown import FrozenMarkdown
 from sfai.tui.widgets.tool_card import ToolCard
 
+FLUSH_S = 1 / 30
+"""Text reaches the Markdown stream in batches this far apart at most: each append makes
+Textual parse the last block again (creating widgets it then drops) and lay the screen
+out, so a model writing 500 tokens/s costs 30 appends a second, not 500."""
 SEAL_AFTER_BLOCKS = 12
 """A streaming reply's Markdown widget is sealed into one FrozenMarkdown past this many
 blocks (at a paragraph break, outside code): layouts stay cheap however long it grows."""
@@ -145,6 +152,10 @@ class ReplyWriter:
         self._stream: MarkdownStream | None = None
         self._live: list[str] = []
         """What the live Markdown widget was given (it parses behind, in batches)."""
+        self._pending: list[str] = []
+        self._flushed_at = 0.0
+        self._timer: Timer | None = None
+        self._lock = asyncio.Lock()
         self.done: DoneEvent | None = None
 
     async def handle(self, event: Event) -> None:
@@ -188,7 +199,34 @@ class ReplyWriter:
             )
 
     async def _write(self, text: str) -> None:
+        """Collect ``text``; hand it to the Markdown stream at most every FLUSH_S."""
         text = clean(text)
+        if not text:
+            return
+        self._pending.append(text)
+        wait = self._flushed_at + FLUSH_S - time.monotonic()
+        if wait <= 0:
+            await self._flush()
+        elif self._timer is None:
+            self._timer = self.conversation.set_timer(wait, self._flush)
+
+    async def _flush(self) -> None:
+        """Pending text to the stream. The timer (the pane's task) and the events (the
+        worker's) both call it: one at a time."""
+        async with self._lock:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self._flushed_at = time.monotonic()
+            text, self._pending = "".join(self._pending), []
+            cut = text.rfind("\n\n") + 2
+            if cut >= 2 and self._seal_due(text[:cut]):
+                await self._append(text[:cut])
+                await self._seal()
+                text = text[cut:]
+            await self._append(text)
+
+    async def _append(self, text: str) -> None:
         if not text:
             return
         if self._stream is None:
@@ -199,27 +237,31 @@ class ReplyWriter:
             self._stream = Markdown.get_stream(self.markdown)
         await self._stream.write(text)
         self._live.append(text)
-        if text.endswith("\n\n") and self._sealable():
-            await self._seal()
 
-    def _sealable(self) -> bool:
-        live = "".join(self._live)
+    def _seal_due(self, head: str) -> bool:
+        """Sealing after ``head`` leaves enough blocks behind, and no code block open."""
+        live = "".join(self._live) + head
         fences = sum(1 for line in live.splitlines() if line.lstrip().startswith(("```", "~~~")))
         return fences % 2 == 0 and live.count("\n\n") >= SEAL_AFTER_BLOCKS
 
     async def _seal(self) -> None:
         """Swap the live Markdown widget for one FrozenMarkdown; later text opens another."""
         markdown = self.markdown
-        await self._end_text()
+        stream, self._stream = self._stream, None
+        self._live = []
+        if stream is not None:
+            await stream.stop()
         if markdown is not None:
             await self.conversation.mount(FrozenMarkdown(markdown.source), before=markdown)
             await markdown.remove()
 
     async def _end_text(self) -> None:
-        stream, self._stream = self._stream, None
-        self._live = []
-        if stream is not None:
-            await stream.stop()
+        await self._flush()
+        async with self._lock:
+            stream, self._stream = self._stream, None
+            self._live = []
+            if stream is not None:
+                await stream.stop()
 
     async def close(self, *, interrupted: bool = False) -> None:
         """Flush the text, stop any spinner left; say so when the run was stopped."""
