@@ -10,8 +10,9 @@ from sfai_agent.settings import AgentSettings
 from sfai_agent.tools.apps import listener_for, parse_proc_net, parse_ss
 from sfai_agent.tools.base import ToolContext
 from sfai_agent.tools.runner import call_tool
-from tests.fixtures.nginx import NginxConfigCopy, NginxServer, RecordingExecutor
+from tests.fixtures.nginx import NginxConfigCopy, NginxServer
 from tests.fixtures.processes import free_port
+from tests.recording import RecordingExecutor
 
 pytestmark = pytest.mark.nginx
 

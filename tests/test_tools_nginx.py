@@ -12,7 +12,8 @@ from sfai_agent.tools.base import ToolContext
 from sfai_agent.tools.catalog import load_catalog
 from sfai_agent.tools.nginx import parse_master_line, running_masters
 from sfai_agent.tools.runner import call_tool
-from tests.fixtures.nginx import NginxConfigCopy, NginxServer, RecordingExecutor
+from tests.fixtures.nginx import NginxConfigCopy, NginxServer
+from tests.recording import RecordingExecutor
 
 pytestmark = pytest.mark.nginx
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from sfai_agent.exec import LocalExecutor
-from sfai_agent.exec.base import CommandResult, DirEntry, FileStat, FsUsage, TailResult
 from sfai_agent.settings import AgentSettings
 from sfai_agent.tools.base import ToolContext
 from sfai_agent.tools.catalog import load_catalog
@@ -25,48 +24,7 @@ from tests.fixtures.supervisor import (
     WORKER_STDOUT_LINE,
     SupervisorInstance,
 )
-
-
-class RecordingExecutor:
-    """A real LocalExecutor that remembers every primitive it was asked to perform."""
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self.inner = LocalExecutor()
-        self.calls: list[tuple[str, Any]] = []
-
-    async def run(self, argv: list[str], **kwargs: Any) -> CommandResult:
-        self.calls.append(("run", list(argv)))
-        return await self.inner.run(argv, **kwargs)
-
-    async def which(self, program: str) -> str | None:
-        self.calls.append(("which", program))
-        return await self.inner.which(program)
-
-    async def read_file(self, path: str, **kwargs: Any) -> bytes:
-        self.calls.append(("read_file", path))
-        return await self.inner.read_file(path, **kwargs)
-
-    async def read_tail(self, path: str, **kwargs: Any) -> TailResult:
-        self.calls.append(("read_tail", path))
-        return await self.inner.read_tail(path, **kwargs)
-
-    async def stat(self, path: str, **kwargs: Any) -> FileStat:
-        self.calls.append(("stat", path))
-        return await self.inner.stat(path, **kwargs)
-
-    async def realpath(self, path: str) -> str:
-        self.calls.append(("realpath", path))
-        return await self.inner.realpath(path)
-
-    async def list_dir(self, path: str, **kwargs: Any) -> list[DirEntry]:
-        self.calls.append(("list_dir", path))
-        return await self.inner.list_dir(path, **kwargs)
-
-    async def fs_usage(self, path: str) -> FsUsage:
-        self.calls.append(("fs_usage", path))
-        return await self.inner.fs_usage(path)
+from tests.recording import RecordingExecutor
 
 
 def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

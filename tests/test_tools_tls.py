@@ -19,7 +19,8 @@ from sfai_agent.tools.x509 import (
     load_certificates,
     split_pem,
 )
-from tests.fixtures.nginx import NginxConfigCopy, NginxServer, RecordingExecutor, make_certificate
+from tests.fixtures.nginx import NginxConfigCopy, NginxServer, make_certificate
+from tests.recording import RecordingExecutor
 
 pytestmark = pytest.mark.nginx
 

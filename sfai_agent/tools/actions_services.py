@@ -28,15 +28,11 @@ from sfai_agent.tools import managers
 from sfai_agent.tools.base import JSON, Risk, ToolContext, ToolError, object_schema, register
 from sfai_agent.tools.managers import (
     ServiceRecord,
-    collect_services,
-    match_services,
     recent_logs,
 )
 from sfai_agent.tools.managers import supervisor as supervisor_manager
 from sfai_agent.tools.services import (
-    _LIST_HINT,
-    _close_names,
-    _nothing_found_hint,
+    find_service,
     human_duration,
     render_status,
 )
@@ -127,26 +123,6 @@ def describe(record: ServiceRecord | None) -> str:
     if record.uptime_s is not None:
         text += f", up {human_duration(record.uptime_s)}"
     return text
-
-
-async def find_service(ctx: ToolContext, name: str) -> tuple[ServiceRecord, list[str]]:
-    """The record answering to ``name`` and the other managers with the same name."""
-    records, notes = await collect_services(ctx)
-    searched = [str(note["name"]) for note in notes if note["available"]]
-    if not searched:
-        raise ToolError(
-            "unavailable",
-            f"cannot restart {name!r}: no service manager found on this host",
-            _nothing_found_hint(notes),
-        )
-    matches = match_services(records, name)
-    if not matches:
-        close = _close_names(name, records)
-        hint = f"did you mean {' or '.join(close)}? {_LIST_HINT}" if close else _LIST_HINT
-        raise ToolError("not_found", f"no service named {name!r} in {', '.join(searched)}", hint)
-    record = matches[0]
-    also_in = list(dict.fromkeys(m.manager for m in matches[1:] if m.manager != record.manager))
-    return record, also_in
 
 
 async def _logs(ctx: ToolContext, record: ServiceRecord) -> tuple[list[str], str]:
@@ -250,7 +226,7 @@ def _result_summary(
 
 async def restart(ctx: ToolContext, args: JSON, *, only_failed: bool) -> JSON:
     name = service_name(args.get("service"))
-    record, also_in = await find_service(ctx, name)
+    record, also_in = await find_service(ctx, name, "restart")
     tool = "restart_failed_service" if only_failed else "restart_service"
     if only_failed and record.state != "failed":
         raise ToolError(

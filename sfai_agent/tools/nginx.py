@@ -366,6 +366,28 @@ def require_config(state: NginxState) -> NginxConfig:
     return state.config
 
 
+async def domain_blocks(ctx: ToolContext, domain: str) -> tuple[NginxState, list[ServerBlock]]:
+    """nginx's parsed state and the server blocks it picks for ``domain`` (never empty).
+
+    Raises ToolError as :func:`nginx_state` does, ``unavailable`` when the config cannot be
+    parsed (:func:`require_config`), and :func:`unknown_domain` when no block answers for
+    ``domain``.
+    """
+    state = await nginx_state(ctx)
+    require_config(state)
+    blocks = select_blocks(state.servers, domain)
+    if not blocks:
+        raise unknown_domain(state, domain)
+    return state, blocks
+
+
+DOMAIN_SCHEMA = object_schema(
+    {"domain": {"type": "string", "maxLength": 260, "description": "e.g. shop.example.com"}},
+    ["domain"],
+)
+"""Input of the tools that take one domain served by nginx."""
+
+
 def _render(result: JSON) -> str:
     if not result.get("ok", True):
         return render_text(result)
@@ -387,10 +409,7 @@ def _render(result: JSON) -> str:
 @register(
     name="get_nginx_config",
     family="nginx",
-    schema=object_schema(
-        {"domain": {"type": "string", "maxLength": 260, "description": "e.g. shop.example.com"}},
-        ["domain"],
-    ),
+    schema=DOMAIN_SCHEMA,
     description="""The nginx server block(s) that answer for a domain: file and line, server
     names, listen directives, TLS certificate path, document root, upstreams (proxy_pass,
     fastcgi_pass...), locations and the block's source text, plus the result of `nginx -t`.
@@ -399,11 +418,7 @@ def _render(result: JSON) -> str:
 )
 async def get_nginx_config(ctx: ToolContext, args: JSON) -> JSON:
     domain = domain_name(args.get("domain"))
-    state = await nginx_state(ctx)
-    require_config(state)
-    blocks = select_blocks(state.servers, domain)
-    if not blocks:
-        raise unknown_domain(state, domain)
+    state, blocks = await domain_blocks(ctx, domain)
     described: list[JSON] = []
     for block in blocks:
         entry = describe_block(state, block, text=True)

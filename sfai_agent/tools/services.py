@@ -173,6 +173,32 @@ def _close_names(name: str, records: list[ServiceRecord]) -> list[str]:
     return [lowered[candidate] for candidate in close]
 
 
+async def find_service(ctx: ToolContext, name: str, verb: str) -> tuple[ServiceRecord, list[str]]:
+    """The record answering to ``name`` and the other managers with the same name.
+
+    The first match in settings order wins (``manager:NAME`` picks one). Raises
+    ``ToolError`` ``unavailable`` when no service manager answers (``verb`` says what could
+    not be done, e.g. "look up" or "restart") and ``not_found``, with close names as a hint,
+    when no manager knows ``name``.
+    """
+    records, notes = await collect_services(ctx)
+    searched = [str(note["name"]) for note in notes if note["available"]]
+    if not searched:
+        raise ToolError(
+            "unavailable",
+            f"cannot {verb} {name!r}: no service manager found on this host",
+            _nothing_found_hint(notes),
+        )
+    matches = match_services(records, name)
+    if not matches:
+        close = _close_names(name, records)
+        hint = f"did you mean {' or '.join(close)}? {_LIST_HINT}" if close else _LIST_HINT
+        raise ToolError("not_found", f"no service named {name!r} in {', '.join(searched)}", hint)
+    record = matches[0]
+    also_in = list(dict.fromkeys(m.manager for m in matches[1:] if m.manager != record.manager))
+    return record, also_in
+
+
 @register(
     name="get_service_status",
     family="services",
@@ -197,26 +223,12 @@ def _close_names(name: str, records: list[ServiceRecord]) -> list[str]:
 )
 async def get_service_status(ctx: ToolContext, args: JSON) -> JSON:
     name = service_name(args.get("service"))
-    records, notes = await collect_services(ctx)
-    searched = [str(note["name"]) for note in notes if note["available"]]
-    if not searched:
-        raise ToolError(
-            "unavailable",
-            f"cannot look up {name!r}: no service manager found on this host",
-            _nothing_found_hint(notes),
-        )
-    matches = match_services(records, name)
-    if not matches:
-        close = _close_names(name, records)
-        hint = f"did you mean {' or '.join(close)}? {_LIST_HINT}" if close else _LIST_HINT
-        raise ToolError("not_found", f"no service named {name!r} in {', '.join(searched)}", hint)
-    record = matches[0]
+    record, also_in = await find_service(ctx, name, "look up")
     result: JSON = {
         "summary": _status_summary(record),
         "service": record.as_dict(),
         "manager": record.manager,
     }
-    also_in = list(dict.fromkeys(m.manager for m in matches[1:] if m.manager != record.manager))
     if also_in:
         result["also_in"] = also_in
     if record.details:

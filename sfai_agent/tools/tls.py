@@ -18,14 +18,8 @@ from typing import Any
 
 from sfai_agent.exec.base import ExecutorError
 from sfai_agent.policy.identifiers import domain_name
-from sfai_agent.tools.base import JSON, ToolContext, ToolError, object_schema, register
-from sfai_agent.tools.nginx import (
-    ServerBlock,
-    nginx_state,
-    require_config,
-    select_blocks,
-    unknown_domain,
-)
+from sfai_agent.tools.base import JSON, ToolContext, ToolError, register
+from sfai_agent.tools.nginx import DOMAIN_SCHEMA, ServerBlock, domain_blocks
 from sfai_agent.tools.nginx_conf import Listen
 from sfai_agent.tools.x509 import (
     describe_certificate,
@@ -177,10 +171,7 @@ def _summary(result: JSON) -> str:
 @register(
     name="get_ssl_status",
     family="tls",
-    schema=object_schema(
-        {"domain": {"type": "string", "maxLength": 260, "description": "e.g. shop.example.com"}},
-        ["domain"],
-    ),
+    schema=DOMAIN_SCHEMA,
     description="""TLS status of a domain served by nginx on this host: the certificate file
     its server block names (subject, SANs, issuer, validity, days_left, fingerprint,
     self-signed, matches the domain) and the certificate a local TLS handshake with SNI
@@ -190,11 +181,7 @@ def _summary(result: JSON) -> str:
 )
 async def get_ssl_status(ctx: ToolContext, args: JSON) -> JSON:
     domain = domain_name(args.get("domain"))
-    state = await nginx_state(ctx)
-    require_config(state)
-    blocks = select_blocks(state.servers, domain)
-    if not blocks:
-        raise unknown_domain(state, domain)
+    state, blocks = await domain_blocks(ctx, domain)
     tls_blocks = [b for b in blocks if b.ssl]
     if not tls_blocks:
         where = ", ".join(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from sfai.core.providers.base import (
     TextDelta,
     ToolUse,
     TurnEnd,
+    connection_reason,
 )
 
 if TYPE_CHECKING:
@@ -451,15 +451,9 @@ def _plain_block(block: Any) -> dict[str, Any] | None:
 
 def _reason(exc: BaseException) -> str:
     """What went wrong on the wire, in the plainest words found in the exception chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(current, socket.gaierror):
-            return f"cannot resolve the host name ({current.strerror or current})"
-        current = current.__cause__ or current.__context__
+    reason = connection_reason(exc)
+    if reason is not None:
+        return reason
     cause = exc.__cause__ if type(exc).__module__.startswith("anthropic") else exc
     return str(cause or exc) or type(cause or exc).__name__
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -77,6 +78,28 @@ class ProviderError(Exception):
         self.kind = kind
         self.message = message
         self.hint = hint
+
+
+def connection_reason(exc: BaseException, *, resolver_detail: str = " ({})") -> str | None:
+    """A failed connection in the plainest words found in ``exc``'s chain, or ``None``.
+
+    Walks ``__cause__`` / ``__context__`` (guarding against cycles) for a refused connection
+    (``"connection refused"``) or a failed host name lookup (``"cannot resolve the host
+    name"`` followed by the resolver's message put through ``resolver_detail``, so that the
+    phrase fits the sentence around it, e.g. ``" ({})"`` or ``": {}"``). ``None`` when the
+    chain holds neither; the caller then words the failure itself.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            detail = resolver_detail.format(current.strerror or current)
+            return f"cannot resolve the host name{detail}"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class Provider(Protocol):

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from sfai.core.providers.base import ProviderError, ProviderEvent, ProviderRequest
+from sfai.core.providers.base import (
+    ProviderError,
+    ProviderEvent,
+    ProviderRequest,
+    connection_reason,
+)
 from sfai.core.providers.openai_messages import translate_messages, translate_tools
 from sfai.core.providers.openai_stream import read_turn
 
@@ -51,16 +55,7 @@ def _error_message(body: bytes) -> str:
 
 def _reason(exc: BaseException) -> str:
     """Why a connection failed, in the plainest words found in the exception chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(current, socket.gaierror):
-            return f"cannot resolve the host name: {current.strerror or current}"
-        current = current.__cause__ or current.__context__
-    return str(exc) or type(exc).__name__
+    return connection_reason(exc, resolver_detail=": {}") or str(exc) or type(exc).__name__
 
 
 class OpenAICompatProvider:
