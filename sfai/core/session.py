@@ -43,7 +43,8 @@ class Session:
     audit: AuditSink | None = None
     now: Callable[[], float] = time.time
     always: dict[str, set[str]] = field(default_factory=dict)
-    """Tools the person approved "always", per host, for the life of this session."""
+    """What the person approved "always" (approval scopes, see action_flow), per host, for
+    the life of this session."""
 
     def audit_sink(self) -> AuditSink:
         if self.audit is None:

@@ -22,11 +22,6 @@ from sfai.tui.state import TuiState
 from sfai.tui.themes import choose_theme, load_themes, theme_variable_defaults
 
 
-GC_THRESHOLDS = (10_000, 20, 50)
-"""Fewer, not longer, collections: Python's defaults (700, 10, 10) made a fast stream pay
-for a full pass every second or so (bench/tui_streaming.py)."""
-
-
 class SfaiApp(App[None]):
     """sfai's terminal UI."""
 
@@ -53,6 +48,8 @@ class SfaiApp(App[None]):
         return MainScreen(self.state)
 
     def on_mount(self) -> None:
+        for warning in self.state.session.config.warnings:
+            self.notify(warning, title="Config", severity="warning", timeout=10)
         for notice in self.notices:
             self.notify(notice, title="Theme", severity="warning", timeout=10)
 
@@ -62,13 +59,19 @@ class SfaiApp(App[None]):
         # out of the collector's full passes, which otherwise stall a streaming reply for
         # hundreds of milliseconds (bench/tui_streaming.py).
         gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
         path = self.state.options.first_frame_file
         if path is not None:
             path.write_text(f"{time.time():.6f}\n", encoding="utf-8")
             self.exit()
+            return
+        # The Claude SDK's import (over a second) happens now, in a thread, rather than
+        # when the first question is asked.
+        prepare = getattr(self.state.session.provider, "prepare", None)
+        if callable(prepare):
+            self.run_worker(prepare, thread=True, group="prepare", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        gc.unfreeze()  # another app may run in this process (tests): let this one go
         session = self.state.session
         await session.provider.close()
         await session.host.close()

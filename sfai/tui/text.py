@@ -93,7 +93,7 @@ def welcome(state: TuiState) -> str:
             f"sfai{version} — ServerFlow's AI sysadmin",
             "",
             f"Ask about {host} in plain English or French, for example:",
-            "  why is nginx down?  ·  what fills the disk?  ·  is my certificate expiring?",
+            "why is nginx down?  ·  what fills the disk?  ·  is my certificate expiring?",
             "",
             f"Answers come from {provider}.",
             f"Mode {MODE_NOTES[state.mode]} (/mode or Ctrl+T to change).",

@@ -147,8 +147,8 @@ async def ask(pilot: Pilot[Any], question: str) -> None:
     from sfai.tui.widgets.prompt_input import PromptInput
 
     for _ in range(200):  # snap_compare's run_before may start before the screen is up
-        prompts = pilot.app.screen.query(PromptInput)
-        if prompts and pilot.app.screen.query(".welcome"):
+        hosts = pilot.app.screen.query("#host")
+        if hosts and str(hosts.first().render()):  # the main screen's on_mount has run
             break
         await pilot.pause(0.02)
     prompt = pilot.app.screen.query_one(PromptInput)

@@ -78,3 +78,18 @@ async def test_no_color_is_honoured(
     app = build_app()
     async with app.run_test(size=(80, 24)):
         assert app.no_color
+
+
+@pytest.fixture
+def config_with_a_typo(sfai_home: Path) -> Path:
+    (sfai_home / "config.toml").write_text('modle = "claude-sonnet-5"\n')
+    return sfai_home
+
+
+async def test_config_warnings_are_shown_in_the_tui(
+    config_with_a_typo: Path, build_app: Callable[..., SfaiApp]
+) -> None:
+    app = build_app()
+    async with app.run_test(size=(80, 24)):
+        messages = [str(n.message) for n in app._notifications]
+        assert any("unknown config key modle" in m for m in messages), messages

@@ -8,14 +8,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.widgets import Markdown, Static
 
 from sfai.core.events import FindingEvent, TextEvent
 from sfai.core.store import Store
 from sfai.tui.app import SfaiApp
 from sfai.tui.screens.main import MainScreen
+from sfai.tui.widgets import conversation as conversation_module
 from sfai.tui.widgets.conversation import Conversation
 from sfai.tui.widgets.finding import Finding
+from sfai.tui.widgets.frozen_markdown import FrozenMarkdown
 from sfai.tui.widgets.tool_card import ToolCard
 from tests.fakes import error, reply, tool_use
 from tests.tui.conftest import ask
@@ -28,7 +31,7 @@ def label(app: SfaiApp, selector: str) -> str:
 
 
 def reply_text(app: SfaiApp) -> str:
-    return "\n".join(md.source for md in app.screen.query(".reply").results(Markdown))
+    return "\n".join(widget.source for widget in app.screen.query(".reply"))  # type: ignore[attr-defined]
 
 
 class TestOfflineQuestion:
@@ -135,6 +138,58 @@ class TestClaudeQuestion:
             text = reply_text(app)
             assert text.strip() == "]0;pwnedAll [2Jgood."
             assert not any(char in text for char in "\x1b\x07\x9b\r")
+
+
+class TestLongReplies:
+    async def test_a_long_reply_is_sealed_in_frozen_parts_without_losing_or_splitting_anything(
+        self, build_app: Callable[..., SfaiApp], claude_provider: Any, fake_claude_env: Any
+    ) -> None:
+        paragraphs = [f"Paragraph {i}: the disk of host {i} is fine." for i in range(30)]
+        code = "```console\n$ df -h\n\n/dev/vda 79G\n\n\n$ free -m\n```"
+        text = "\n\n".join([*paragraphs[:15], code, *paragraphs[15:]]) + "\n"
+        fake_claude_env.script([reply(text, usage=USAGE, chunk_size=7)])
+        app = build_app(provider=claude_provider)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ask(pilot, "report")
+            parts = list(app.screen.query(".reply"))
+            assert isinstance(parts[0], FrozenMarkdown) and isinstance(parts[-1], Markdown)
+            assert "".join(part.source for part in parts) == text  # type: ignore[attr-defined]
+            for part in parts:  # a code block is never cut in two
+                source = part.source  # type: ignore[attr-defined]
+                assert source.count("```") % 2 == 0
+            frozen = parts[0]
+            assert isinstance(frozen, FrozenMarkdown)
+            assert "Paragraph 0: the disk of host 0 is fine." in str(
+                frozen.render_lines(frozen.region.reset_offset)[0].text
+            )
+
+    async def test_sealing_waits_for_the_end_of_a_code_block(
+        self, build_app: Callable[..., SfaiApp], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(conversation_module, "FLUSH_S", 0)  # every chunk is flushed
+        monkeypatch.setattr(conversation_module, "SEAL_AFTER_BLOCKS", 2)
+        chunks = [
+            "One.\n\n",
+            "Two.\n\n",
+            "```\ncode\n\n",
+            "more\n\n",
+            "```\n\n",
+            "Three.\n\n",
+            "Four.",
+        ]
+        app = build_app()
+        async with app.run_test(size=(100, 32)) as pilot:
+            writer = app.screen.query_one(Conversation).begin_reply()
+            for chunk in chunks:
+                await writer.handle(TextEvent(chunk))
+            await writer.close()
+            await pilot.pause()
+            sources = [part.source for part in app.screen.query(".reply")]  # type: ignore[attr-defined]
+        assert sources == [
+            "One.\n\nTwo.\n\n",
+            "```\ncode\n\nmore\n\n```\n\n",  # not before the block is closed
+            "Three.\n\nFour.",
+        ]
 
 
 class TestCardsAndFindings:

@@ -156,3 +156,46 @@ class TestInTheApp:
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, MainScreen)
+
+
+class TestPalette:
+    async def test_every_action_is_in_the_palette_and_runs_from_there(
+        self,
+        build_app: Callable[..., SfaiApp],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from textual.command import CommandPalette
+
+        monkeypatch.chdir(tmp_path)
+        app = build_app()
+        async with app.run_test(size=(100, 32)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            names = [name for name, _, _ in screen.palette_actions()]
+            assert names == [
+                "New conversation",
+                "History",
+                "Switch host",
+                "Mode: diagnose",
+                "Mode: act",
+                "Export as Markdown",
+                "Export as JSON",
+                "Clear the screen",
+                "Toggle metrics",
+                "Help",
+            ]
+            await ask(pilot, "how full is the disk?")
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            assert isinstance(app.screen, CommandPalette)
+            await pilot.press(*"export as json")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert (tmp_path / f"sfai-{app.state.conversation_id}.json").exists()
+            await pilot.press("ctrl+p", *"mode: act")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.state.mode == "act"

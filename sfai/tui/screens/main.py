@@ -157,6 +157,15 @@ class MainScreen(Screen[None]):
             self.set_busy("")
             self.show_status()
 
+    def on_conversation_activity(self, message: Conversation.Activity) -> None:
+        if self.busy:
+            self.set_busy(message.text)
+
+    def on_conversation_reply_finished(self, message: Conversation.ReplyFinished) -> None:
+        """The engine is done: its usage is in the store; show the figures at once."""
+        self.state.conversation_id = message.conversation_id
+        self.show_limits()
+
     def action_stop(self) -> None:
         """Stop the answer being written (what was said is kept)."""
         if self._run is not None:
