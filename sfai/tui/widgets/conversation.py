@@ -2,11 +2,13 @@
 
 The engine's events go to a :class:`ReplyWriter` (``conversation.begin_reply()``), which
 turns them into widgets as they arrive: text streams into a ``Markdown`` widget through
-``Markdown.get_stream`` (fragments that arrive faster than a frame are appended together,
-and only the last block is parsed again, so a long reply costs what a short one does),
-each tool call becomes a :class:`~sfai.tui.widgets.tool_card.ToolCard`, each finding a
-:class:`~sfai.tui.widgets.finding.Finding`. The pane stays anchored to the bottom while
-a reply streams, until the person scrolls up.
+``Markdown.get_stream`` (batched: at most FLUSH_S apart; each append parses the last
+block again, never the whole reply), each tool call becomes a
+:class:`~sfai.tui.widgets.tool_card.ToolCard`, each finding a
+:class:`~sfai.tui.widgets.finding.Finding`. Every SEAL_AFTER_BLOCKS blocks the live
+Markdown widget is sealed into one :class:`~sfai.tui.widgets.frozen_markdown.FrozenMarkdown`
+and a new one continues, so a long reply costs what a short one does. The pane stays
+anchored to the bottom while a reply streams, until the person scrolls up.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ from sfai.tui.widgets.finding import Finding
 from sfai.tui.widgets.frozen_markdown import FrozenMarkdown
 from sfai.tui.widgets.tool_card import ToolCard
 
-FLUSH_S = 1 / 30
+FLUSH_S = 1 / 20
 """Text reaches the Markdown stream in batches this far apart at most: each append makes
 Textual parse the last block again (creating widgets it then drops) and lay the screen
 out, so a model writing 500 tokens/s costs 30 appends a second, not 500."""
-SEAL_AFTER_BLOCKS = 12
+SEAL_AFTER_BLOCKS = 8
 """A streaming reply's Markdown widget is sealed into one FrozenMarkdown past this many
 blocks (at a paragraph break, outside code): layouts stay cheap however long it grows."""
 STOPPED = {
@@ -116,7 +118,11 @@ class Conversation(VerticalScroll, can_focus=True):
                 widgets.append(Static(clean(turn.question), classes="question", markup=False))
             for part in turn.parts:
                 if not isinstance(part, ToolCallView):
-                    widgets.append(Markdown(clean(part), classes="reply"))
+                    text = clean(part)
+                    long = text.count("\n\n") >= SEAL_AFTER_BLOCKS
+                    widgets.append(
+                        FrozenMarkdown(text) if long else Markdown(text, classes="reply")
+                    )
                     continue
                 card = ToolCard(part.tool_use_id, part.name, part.arguments, timings=self.timings)
                 result = part.result if isinstance(part.result, dict) else None
@@ -254,6 +260,10 @@ class ReplyWriter:
         if markdown is not None:
             await self.conversation.mount(FrozenMarkdown(markdown.source), before=markdown)
             await markdown.remove()
+        # Drop the lines the earlier parts cached while they were on screen (a refresh
+        # renders again only what is visible): memory stays flat as the reply grows.
+        for frozen in list(self.conversation.query_children(FrozenMarkdown))[:-1]:
+            frozen.refresh()
 
     async def _end_text(self) -> None:
         await self._flush()
