@@ -45,7 +45,7 @@ from sfai.tui.widgets.tool_card import ToolCard
 FLUSH_S = 1 / 20
 """Text reaches the Markdown stream in batches this far apart at most: each append makes
 Textual parse the last block again (creating widgets it then drops) and lay the screen
-out, so a model writing 500 tokens/s costs 30 appends a second, not 500."""
+out, so a model writing 500 tokens/s costs 20 appends a second, not 500."""
 SEAL_AFTER_BLOCKS = 8
 """A streaming reply's Markdown widget is sealed into one FrozenMarkdown past this many
 blocks (at a paragraph break, outside code): layouts stay cheap however long it grows."""
@@ -262,8 +262,8 @@ class ReplyWriter:
             await markdown.remove()
         # Drop the lines the earlier parts cached while they were on screen (a refresh
         # renders again only what is visible): memory stays flat as the reply grows.
-        for frozen in list(self.conversation.query_children(FrozenMarkdown))[:-1]:
-            frozen.refresh()
+        for frozen in list(self.conversation.query_children(FrozenMarkdown))[:-2]:
+            frozen.forget()
 
     async def _end_text(self) -> None:
         await self._flush()
