@@ -8,7 +8,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 # System packages the tests drive for real.
-SYSTEM_PACKAGES := nginx-light openssl procps iproute2
+SYSTEM_PACKAGES := nginx-light openssl procps iproute2 certbot pebble openssh-server openssh-client git curl
 
 .PHONY: run test setup system-deps lint typecheck unit docs bench clean
 
@@ -25,7 +25,7 @@ run: setup
 
 system-deps:
 	@missing=""; \
-	for bin in nginx:nginx-light openssl:openssl ps:procps ss:iproute2; do \
+	for bin in nginx:nginx-light openssl:openssl ps:procps ss:iproute2 certbot:certbot pebble:pebble sshd:openssh-server ssh-keygen:openssh-client git:git curl:curl; do \
 	  command -v $${bin%%:*} >/dev/null 2>&1 || [ -x /usr/sbin/$${bin%%:*} ] || missing="$$missing $${bin#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -38,6 +38,17 @@ class AgentSettings:
     """Cache directories clean_disk may empty, files only (``cache``, ``cache:DIR``)."""
     restart_verify_s: float = 5.0
     """How long restart_service watches a restarted service before judging whether it runs."""
+    certbot_binary: str = "certbot"
+    certbot_args: tuple[str, ...] = ()
+    """Arguments given to every certbot call, before the subcommand (``--config-dir``,
+    ``--work-dir``, ``--logs-dir`` for a layout other than /etc/letsencrypt)."""
+    site_check_timeout_s: float = 10.0
+    """How long an action waits for a site or health-check URL to answer after a change."""
+    deploy_timeout_s: float = 600.0
+    """A whole deploy_app call's time limit (fetch, build, restart, health check, rollback)."""
+    apps: dict[str, Any] = field(default_factory=dict)
+    """Apps deploy_app may deploy: the ``[apps.NAME]`` tables of the config (or of the
+    agent's policy file), checked by ``sfai_agent.tools.app_specs``."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -64,3 +64,16 @@ class RecordingExecutor:
     async def fs_usage(self, path: str) -> FsUsage:
         self.calls.append(("fs_usage", path))
         return await self.inner.fs_usage(path)
+
+    async def remove_file(self, path: str) -> None:
+        self.calls.append(("remove_file", path))
+        await self.inner.remove_file(path)
+
+    async def write_file(self, path: str, data: bytes, *, mode: int | None = None) -> None:
+        self.calls.append(("write_file", path))
+        await self.inner.write_file(path, data, mode=mode)
+
+    async def open_for_writing(self, paths: Any) -> set[str]:
+        paths = list(paths)
+        self.calls.append(("open_for_writing", paths))
+        return await self.inner.open_for_writing(paths)

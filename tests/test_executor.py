@@ -83,3 +83,41 @@ async def test_stat_does_not_follow_symlinks(tmp_path: Path) -> None:
     info = await LocalExecutor().stat(str(tmp_path / "link"))
     assert info.kind == "symlink"
     assert info.link_target == str(tmp_path / "target")
+
+
+async def test_write_file_replaces_atomically_keeping_mode(tmp_path: Path) -> None:
+    from sfai_agent.exec import LocalExecutor
+
+    target = tmp_path / "site.conf"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    executor = LocalExecutor()
+    await executor.write_file(str(target), b"new\n")
+    assert target.read_text() == "new\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["site.conf"]  # no temporary left
+    await executor.write_file(str(tmp_path / "fresh"), b"x", mode=0o600)
+    assert (tmp_path / "fresh").stat().st_mode & 0o777 == 0o600
+
+
+async def test_write_file_never_follows_symlinks(tmp_path: Path) -> None:
+    from sfai_agent.exec import LocalExecutor
+    from sfai_agent.exec.base import ExecutorError
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    (tmp_path / "link").symlink_to(victim)
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    (tmp_path / "dirlink").symlink_to(real_dir)
+    executor = LocalExecutor()
+    with pytest.raises(ExecutorError) as final:
+        await executor.write_file(str(tmp_path / "link"), b"owned\n")
+    assert final.value.code == "invalid_argument"
+    with pytest.raises(ExecutorError) as middle:
+        await executor.write_file(str(tmp_path / "dirlink" / "f"), b"owned\n")
+    assert middle.value.code == "invalid_argument"
+    with pytest.raises(ExecutorError):
+        await executor.write_file("relative/path", b"x")
+    assert victim.read_text() == "keep\n"
+    assert not (real_dir / "f").exists()

@@ -262,7 +262,12 @@ class ToolCaller:
         )
         self._event(
             "ai.action.success" if succeeded else "ai.action.failed",
-            {"tool": use.name, "summary": result.get("summary", "")},
+            {
+                "tool": use.name,
+                "summary": result.get("summary", ""),
+                "verified": result.get("verified"),
+                "rolled_back": result.get("rolled_back"),
+            },
         )
         self._audit(
             "result",

@@ -37,6 +37,10 @@ _TOOLS_COMMENTS = {
     "temp_max_age_days": "clean_disk `tmp` removes files untouched for this many days (unless older_than_days)",
     "cleanup_cache_dirs": "cache directories clean_disk may empty, files only (`cache`, `cache:DIR`)",
     "restart_verify_s": "how long the restart tools watch a service before judging that it runs",
+    "certbot_binary": "certbot executable used by renew_certificate",
+    "certbot_args": "arguments before certbot's subcommand (--config-dir, --work-dir, --logs-dir)",
+    "site_check_timeout_s": "how long an action waits for a site or health check to answer",
+    "deploy_timeout_s": "a whole deploy_app call's time limit (fetch, build, restart, check)",
 }
 _CHECK_COMMENTS = {
     "disk_warning_percent": "filesystem use that is a warning",

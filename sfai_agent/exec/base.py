@@ -141,6 +141,14 @@ class Executor(Protocol):
         itself, never its target; a directory is refused, never removed recursively."""
         ...
 
+    async def write_file(self, path: str, data: bytes, *, mode: int | None = None) -> None:
+        """Replace (or create) the regular file at the normalised absolute ``path`` with
+        ``data``, atomically: a temporary file in the same directory, fsynced, renamed over
+        it. No component of ``path`` may be a symlink (``invalid_argument``); an existing
+        file keeps its mode and owner unless ``mode`` is given. Actions that edit config
+        use it for the new version, the backup and the restore alike."""
+        ...
+
     async def open_for_writing(self, paths: Iterable[str]) -> set[str]:
         """Those of ``paths`` (resolved, absolute) that some process holds open for writing
         (``O_WRONLY``/``O_RDWR``). Processes this user may not inspect are not seen."""

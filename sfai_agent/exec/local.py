@@ -108,10 +108,28 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 def remove_file_nofollow(path: str) -> None:
     """Unlink ``path`` walking its directories with ``O_NOFOLLOW`` from ``/``: a directory
     swapped for a symlink after the caller checked it cannot redirect the unlink."""
+    fd, name = _open_parent_nofollow(path, "remove_file")
+    try:
+        try:
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if stat_mod.S_ISDIR(info.st_mode):
+                raise ExecutorError(
+                    "invalid_argument", f"{path}: is a directory; only files are removed"
+                )
+            os.unlink(name, dir_fd=fd)
+        except OSError as exc:
+            raise _os_error(path, exc) from exc
+    finally:
+        os.close(fd)
+
+
+def _open_parent_nofollow(path: str, action: str) -> tuple[int, str]:
+    """An fd of ``path``'s directory reached with ``O_NOFOLLOW`` from ``/``, and the last
+    component: what the caller then acts on can no longer be redirected by a symlink."""
     parts = path.split("/")[1:] if path.startswith("/") else []
     if not parts or "\x00" in path or any(part in ("", ".", "..") for part in parts):
         raise ExecutorError(
-            "invalid_argument", f"{path!r}: remove_file needs a normalised absolute path"
+            "invalid_argument", f"{path!r}: {action} needs a normalised absolute path"
         )
     fd = os.open("/", _DIR_FLAGS)
     try:
@@ -128,17 +146,52 @@ def remove_file_nofollow(path: str) -> None:
                 raise _os_error(where, exc) from exc
             os.close(fd)
             fd = next_fd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1]
+
+
+def write_file_nofollow(path: str, data: bytes, mode: int | None = None) -> None:
+    """Atomic replace through a directory fd (see ``Executor.write_file``)."""
+    dir_fd, name = _open_parent_nofollow(path, "write_file")
+    temp = f".{name}.sfai-{os.getpid()}-{time.monotonic_ns()}"
+    try:
         try:
-            info = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
-            if stat_mod.S_ISDIR(info.st_mode):
-                raise ExecutorError(
-                    "invalid_argument", f"{path}: is a directory; only files are removed"
-                )
-            os.unlink(parts[-1], dir_fd=fd)
+            current: os.stat_result | None = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            current = None
+        if current is not None and not stat_mod.S_ISREG(current.st_mode):
+            raise ExecutorError(
+                "invalid_argument", f"{path}: not a regular file (a symlink?); not replaced"
+            )
+        new_mode = mode if mode is not None else (current.st_mode & 0o7777 if current else 0o644)
+        try:
+            fd = os.open(
+                temp,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                new_mode,
+                dir_fd=dir_fd,
+            )
         except OSError as exc:
             raise _os_error(path, exc) from exc
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, new_mode, dir_fd=dir_fd, follow_symlinks=False)
+            if current is not None and os.geteuid() == 0:
+                os.chown(temp, current.st_uid, current.st_gid, dir_fd=dir_fd, follow_symlinks=False)
+            os.rename(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp, dir_fd=dir_fd)
+            raise _os_error(path, exc) from exc
+        with contextlib.suppress(OSError):
+            os.fsync(dir_fd)
     finally:
-        os.close(fd)
+        os.close(dir_fd)
 
 
 def _writable_flags(flags_text: str) -> bool:
@@ -340,6 +393,9 @@ class LocalExecutor:
 
     async def remove_file(self, path: str) -> None:
         remove_file_nofollow(path)
+
+    async def write_file(self, path: str, data: bytes, *, mode: int | None = None) -> None:
+        await asyncio.to_thread(write_file_nofollow, path, data, mode)
 
     async def open_for_writing(self, paths: Iterable[str]) -> set[str]:
         return await asyncio.to_thread(open_for_writing_now, list(paths))

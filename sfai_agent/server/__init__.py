@@ -1,0 +1,1 @@
+"""The agent daemon (sfai-agent): see protocol.py for the wire contract."""

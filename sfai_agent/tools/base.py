@@ -78,6 +78,8 @@ class ToolSpec:
     input_schema: JSON
     risk: Risk
     family: str
+    timeout_setting: str = "tool_timeout_s"
+    """The AgentSettings field that bounds one call (deploys take longer than reads)."""
 
     @property
     def has_dry_run(self) -> bool:
@@ -126,6 +128,7 @@ def register(
     schema: JSON | None = None,
     risk: Risk = Risk.READ_ONLY,
     renderer: Renderer | None = None,
+    timeout_setting: str = "tool_timeout_s",
 ) -> Callable[[Implementation], Implementation]:
     """Declare a tool. The catalog module imports every family so all register once."""
 
@@ -138,6 +141,7 @@ def register(
             input_schema=schema or object_schema(),
             risk=risk,
             family=family,
+            timeout_setting=timeout_setting,
         )
         _REGISTRY[name] = Tool(spec=spec, implementation=implementation, renderer=renderer)
         return implementation

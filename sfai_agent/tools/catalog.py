@@ -18,6 +18,9 @@ FAMILIES: tuple[str, ...] = (
     "command",
     "actions_services",
     "actions_disk",
+    "actions_tls",
+    "actions_nginx",
+    "actions_deploy",
 )
 
 _loaded = False

@@ -150,13 +150,13 @@ async def call_tool(
     ``approved``: the operator's approval flow granted this exact call. Secrets in the
     result are masked here, before anything leaves the host.
     """
+    timeout_s = context.settings.tool_timeout_s
     try:
         tool = find_tool(name)
         checked = validate_arguments(tool, arguments)
         check_policy(tool, checked, context, approved=approved)
-        result = await asyncio.wait_for(
-            tool.implementation(context, checked), context.settings.tool_timeout_s
-        )
+        timeout_s = float(getattr(context.settings, tool.spec.timeout_setting))
+        result = await asyncio.wait_for(tool.implementation(context, checked), timeout_s)
     except ToolError as exc:
         return _bounded_error(exc, context)
     except ExecutorError as exc:
@@ -164,7 +164,7 @@ async def call_tool(
     except TimeoutError:
         return ToolError(
             "timeout",
-            f"{name} did not finish within {context.settings.tool_timeout_s:g}s",
+            f"{name} did not finish within {timeout_s:g}s",
             "try a narrower request (a smaller path, fewer lines)",
         ).as_result()
     except Exception as exc:  # a bug in a tool must not take the session down
