@@ -46,6 +46,9 @@ class AgentSettings:
     """How long an action waits for a site or health-check URL to answer after a change."""
     deploy_timeout_s: float = 600.0
     """A whole deploy_app call's time limit (fetch, build, restart, health check, rollback)."""
+    backup_dir: str = "/var/backups/sfai"
+    """Where actions keep what they replace (config backups), outside every directory a
+    service includes by glob (a backup in sites-enabled/ would be loaded by nginx)."""
     apps: dict[str, Any] = field(default_factory=dict)
     """Apps deploy_app may deploy: the ``[apps.NAME]`` tables of the config (or of the
     agent's policy file), checked by ``sfai_agent.tools.app_specs``."""

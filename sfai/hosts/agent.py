@@ -17,6 +17,9 @@ class AgentHost:
     async def call_tool(self, name: str, arguments: JSON, *, approved: bool = False) -> JSON:
         raise NotImplementedError
 
+    async def connect(self) -> dict[str, Any]:
+        raise NotImplementedError
+
     def catalog(self) -> list[ToolSpec]:
         raise NotImplementedError
 

@@ -44,6 +44,11 @@ class LocalHost:
     async def call_tool(self, name: str, arguments: JSON, *, approved: bool = False) -> JSON:
         return await call_tool(name, arguments, self._context, approved=approved)
 
+    async def connect(self) -> dict[str, Any]:
+        import platform
+
+        return {"hostname": platform.node(), "transport": "local", "latency_ms": 0.0}
+
     def catalog(self) -> list[ToolSpec]:
         return [tool.spec for tool in load_catalog().values()]
 
