@@ -21,7 +21,7 @@ from typing import Any
 from textual.app import App, ScreenError
 
 from sfai.core.approval import Answer, ApprovalRequest, Choice
-from sfai.tui.screens.approval import ApprovalScreen
+from sfai.tui.screens.approval import BY, ApprovalScreen
 
 
 class TuiApprover:
@@ -39,7 +39,7 @@ class TuiApprover:
             except asyncio.CancelledError:
                 self._withdraw(screen)
                 raise
-        return answer if answer is not None else Answer(Choice.NO, "user")
+        return answer if answer is not None else Answer(Choice.NO, BY)
 
     def _withdraw(self, screen: ApprovalScreen) -> None:
         """Close a modal whose question nobody waits for any more (screens pushed over it

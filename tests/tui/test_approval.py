@@ -13,6 +13,7 @@ from textual.app import App
 from textual.widgets import Input
 
 from sfai.core.approval import Answer, ApprovalRequest, Choice
+from sfai.core.audit import local_actor
 from sfai.tui.screens.approval import ApprovalScreen, risk_class
 from sfai.tui.widgets.action_preview import preview_kind
 from tests.fixtures.supervisor import CRASHY_STDERR_LINE, SupervisorInstance
@@ -24,6 +25,9 @@ from tests.tui.approval_requests import (
     normalise_restart,
     restart_request,
 )
+
+USER = local_actor()
+"""The TUI records the person running it, like the CLI does."""
 
 
 @pytest.fixture
@@ -45,24 +49,24 @@ async def answer_with(request: ApprovalRequest, *keys: str) -> Harness:
 
 async def test_o_approves_once_and_the_bell_rang_when_it_opened(request_: ApprovalRequest) -> None:
     app = await answer_with(request_, "o")
-    assert app.answers == [Answer(Choice.ONCE, "user")]
+    assert app.answers == [Answer(Choice.ONCE, USER)]
     assert app.bells == 1
 
 
 async def test_a_approves_always_for_the_session(request_: ApprovalRequest) -> None:
     app = await answer_with(request_, "a")
-    assert app.answers == [Answer(Choice.ALWAYS, "user")]
+    assert app.answers == [Answer(Choice.ALWAYS, USER)]
 
 
 async def test_n_asks_why_and_enter_sends_the_reason_typed(request_: ApprovalRequest) -> None:
     # the reason holds o, a and n: typed into the input, never taken as answers
     app = await answer_with(request_, "n", *"not on a friday", "enter")
-    assert app.answers == [Answer(Choice.NO, "user", "not on a friday")]
+    assert app.answers == [Answer(Choice.NO, USER, "not on a friday")]
 
 
 async def test_escape_denies_without_a_reason(request_: ApprovalRequest) -> None:
     app = await answer_with(request_, "escape")
-    assert app.answers == [Answer(Choice.NO, "user", "")]
+    assert app.answers == [Answer(Choice.NO, USER, "")]
 
 
 async def test_clicking_once_approves(request_: ApprovalRequest) -> None:
@@ -71,7 +75,7 @@ async def test_clicking_once_approves(request_: ApprovalRequest) -> None:
         await pilot.pause()
         assert await pilot.click("#once")
         await pilot.pause()
-    assert app.answers == [Answer(Choice.ONCE, "user")]
+    assert app.answers == [Answer(Choice.ONCE, USER)]
 
 
 async def test_a_stray_enter_answers_nothing_and_approve_buttons_never_take_focus(

@@ -14,6 +14,7 @@ from textual.worker import NoActiveWorker
 
 from sfai.core.action_flow import ToolCaller
 from sfai.core.approval import Answer, ApprovalRequest, Choice
+from sfai.core.audit import local_actor
 from sfai.core.providers.base import ToolUse
 from sfai.core.store import open_store
 from sfai.hosts.local import LocalHost
@@ -22,6 +23,12 @@ from sfai.tui.screens.approval import ApprovalScreen
 from sfai_agent.audit import AuditLog
 from sfai_agent.settings import AgentSettings
 from tests.tui.approval_requests import SIZE, build_tree, clean_disk_request, diff_request
+
+USER = local_actor()
+"""The TUI records the person running it, like the CLI does."""
+
+USER = local_actor()
+"""The TUI records the person running it, like the CLI does."""
 
 
 @pytest.fixture
@@ -56,7 +63,7 @@ async def test_tui_approver_waits_in_a_worker_for_the_keys_pressed(
         await pilot.pause()
         assert isinstance(app.screen, ApprovalScreen)
         await pilot.press("n", *"wrong host", "enter")
-        assert await worker.wait() == Answer(Choice.NO, "user", "wrong host")
+        assert await worker.wait() == Answer(Choice.NO, USER, "wrong host")
         assert not approval_open(app)
 
 
@@ -77,8 +84,8 @@ async def test_tui_approver_asks_concurrent_requests_one_at_a_time_in_order(
         await pilot.press("escape")
         await app.workers.wait_for_complete()
     assert app.answers == [
-        (request_.id, Answer(Choice.ONCE, "user")),
-        (second.id, Answer(Choice.NO, "user", "")),
+        (request_.id, Answer(Choice.ONCE, USER)),
+        (second.id, Answer(Choice.NO, USER, "")),
     ]
 
 
@@ -148,7 +155,7 @@ async def test_approved_in_the_modal_the_files_shown_are_removed(tmp_path: Path)
     assert not (logs / "syslog.1").exists() and not (logs / "nginx" / "access.log.1").exists()
     assert (logs / "syslog").exists()
     kinds = [(r.kind, r.actor) for r in app.audit.records(limit=10)]
-    assert ("approval", "user") in kinds and ("execution", "sfai") in kinds
+    assert ("approval", USER) in kinds and ("execution", "sfai") in kinds
 
 
 async def test_denied_in_the_modal_nothing_is_removed_and_the_model_gets_the_reason(

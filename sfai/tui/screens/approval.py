@@ -1,7 +1,7 @@
 """The approval modal: the exact call, its risk, the dry-run, and the person's answer.
 
 ``ApprovalScreen(request)`` is a ``ModalScreen[Answer]``; it dismisses with
-``Answer(Choice.ONCE | ALWAYS | NO, "user", reason)``.
+``Answer(Choice.ONCE | ALWAYS | NO, "user:NAME", reason)``.
 
 Keys: ``o`` run once, ``a`` always (this tool, this host, this session), ``n`` deny: a
 reason input opens (Enter sends it; an empty reason is fine), ``escape`` denies at once
@@ -24,10 +24,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from sfai.core.approval import Answer, ApprovalRequest, Choice
+from sfai.core.audit import local_actor
 from sfai.tui.widgets.action_preview import ActionPreview
 
 RISKS = ("read_only", "low", "medium", "high")
-BY = "user"
+BY = local_actor()
+"""Who answers in the TUI: the person running it (``user:NAME``), as the CLI records."""
 
 
 def risk_class(risk: str) -> str:
