@@ -196,12 +196,6 @@ def _same_filesystem(a: Path, b: Path) -> bool:
     return os.stat(a).st_dev == os.stat(b).st_dev
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WEAKNESS: a hard link to /etc/shadow inside a log root is read; the credential "
-    "rules judge names, never the inode (sfai_agent/policy/paths.py resolve_under_roots, "
-    "tools/command.py _recheck_paths)",
-)
 def test_a_hard_link_to_etc_shadow_in_a_log_root_is_not_read(
     fake_claude_env: Any, box: Box, sfai_home: Path
 ) -> None:

@@ -338,3 +338,19 @@ def test_sparse_file_helper_sanity(tmp_path: Path) -> None:
     with path.open("wb") as handle:
         handle.truncate(1 << 30)
     assert os.stat(path).st_blocks * 512 < 1 << 20
+
+
+async def test_a_hard_linked_file_is_refused_whatever_its_name(run_tool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Credential rules judge names; a second name for a credential inode would pass them."""
+    outside = tmp_path / "secret-store"
+    outside.mkdir()
+    (outside / "shadow").write_text("root:$6$hash:19000:0:99999:7:::\n")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    os.link(outside / "shadow", logs / "auth.log")
+    refused = await run_tool("get_logs", {"source": str(logs / "auth.log")}, log_roots=(str(logs),))
+    assert refused["error"]["code"] == "refused_by_policy"
+    assert "hard links" in refused["error"]["message"]
+    (outside / "shadow").unlink()  # one name left: an ordinary log again
+    allowed = await run_tool("get_logs", {"source": str(logs / "auth.log")}, log_roots=(str(logs),))
+    assert allowed["ok"], allowed

@@ -66,6 +66,9 @@ class FileStat:
     inode: int = 0
     device: int = 0
     link_target: str | None = None
+    links: int = 1
+    """Hard links to the inode: a regular file with more than one may be another name for
+    a credential file, so the path rules refuse to read it (docs/security.md)."""
 
 
 @dataclass(frozen=True)

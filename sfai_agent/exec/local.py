@@ -341,6 +341,7 @@ class LocalExecutor:
             inode=info.st_ino,
             device=info.st_dev,
             link_target=target,
+            links=info.st_nlink,
         )
 
     async def realpath(self, path: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from sfai_agent.exec.base import Executor
+from sfai_agent.exec.base import Executor, ExecutorError
 from sfai_agent.policy.credentials import is_credential_path
 from sfai_agent.tools.base import ToolError
 
@@ -46,4 +46,23 @@ async def resolve_under_roots(
             f"{shown} is outside the allowed roots: {', '.join(roots)}",
             "add the directory to [tools] log_roots in sfai's config if it should be readable",
         )
+    await refuse_hard_links(executor, resolved, raw)
     return resolved
+
+
+async def refuse_hard_links(executor: Executor, resolved: str, shown: str) -> None:
+    """Credential rules judge names; a second name for the same inode (``ln /etc/shadow
+    /var/log/auth.log``) would slip past them. Logs and configs are not hard-linked in
+    practice, so a regular file with several links is refused rather than compared with
+    every credential file there is."""
+    try:
+        info = await executor.stat(resolved, follow_symlinks=True)
+    except ExecutorError:
+        return  # the read itself reports a missing file the usual way
+    if info.kind == "file" and info.links > 1:
+        raise ToolError(
+            "refused_by_policy",
+            f"{shown} has {info.links} hard links; sfai does not read hard-linked files, "
+            "since another name for the same file may be a credential file",
+            "read the file by a path that is its only name, or remove the extra link",
+        )

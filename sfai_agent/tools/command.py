@@ -15,6 +15,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from sfai_agent.policy.credentials import is_credential_path
+from sfai_agent.policy.paths import refuse_hard_links
 from sfai_agent.tools.base import JSON, Risk, ToolContext, ToolError, object_schema, register
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ async def _recheck_paths(ctx: ToolContext, judgement: Judgement) -> None:
                 f"run_command: {shown}: {reason}",
                 "credential files, devices and process secrets are never read",
             )
+        if kind in (READ, NGINX_CONF):
+            await refuse_hard_links(ctx.executor, resolved, f"run_command: {path}")
 
 
 def _shown(argv: list[str], limit: int = 80) -> str:
