@@ -267,7 +267,7 @@ def test_kill_9_mid_stream_loses_no_chunk_already_streamed(tmp_path: Path) -> No
     store = open_store(path)
     try:
         data = store.get_conversation(cid)
-        assert data is not None and data["status"] == "running"
+        assert data is not None and data["status"] == "interrupted"  # its process is gone
         partial = data["messages"][-1]
         assert partial["status"] == "streaming"
         words = partial["text"].split()
@@ -564,3 +564,43 @@ def test_load_messages_after_any_interruption_is_a_request_the_api_accepts(store
         messages = store.load_messages(cid)
         assert validate({"model": "m", "max_tokens": 100, "messages": messages}) is None, messages
         assert messages[-1]["content"][-1] == {"type": "text", "text": "and now?"}
+
+
+def test_a_conversation_whose_process_was_killed_is_settled_as_interrupted(
+    tmp_path: Path,
+) -> None:
+    """The owner is recorded at creation; a real child process owns one conversation and
+    is SIGKILLed: reopening the history settles it, and leaves the live one running."""
+    import signal
+    import subprocess
+    import sys
+
+    database = tmp_path / "sfai.db"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from sfai.core.store import open_store\n"
+            "store = open_store(Path(sys.argv[1]))\n"
+            "print(store.create_conversation(host='local', provider='offline', model='m', "
+            "mode='suggest', title='killed mid-answer'), flush=True)\n"
+            "time.sleep(60)",
+            str(database),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    killed_id = child.stdout.readline().strip()
+    store = open_store(database)
+    alive_id = store.create_conversation(
+        host="local", provider="offline", model="m", mode="suggest", title="still running"
+    )
+    assert store.settle_abandoned() == []  # the child still runs: nothing is guessed
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    store.close()
+    reopened = open_store(database)
+    statuses = {c["id"]: c["status"] for c in reopened.list_conversations()}
+    assert statuses == {killed_id: "interrupted", alive_id: "running"}
+    reopened.close()

@@ -149,6 +149,7 @@ class ConversationEngine:
         if conversation_id:
             self.conversation_id = conversation_id
             self.store.set_conversation_status(conversation_id, "running")
+            self.store.claim(conversation_id)
             earlier = self.store.get_conversation(conversation_id) or {}
             self._earlier_cost = float((earlier.get("usage") or {}).get("cost_usd") or 0.0)
             messages = self.store.load_messages(conversation_id)

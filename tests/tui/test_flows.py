@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from sfai.core.audit import local_actor
 from sfai.core.config import Config
 from sfai.core.store import Store
 from sfai.tui.app import SfaiApp
@@ -146,7 +147,7 @@ class TestApproval:
             await until(pilot, on(app, MainScreen))
             await settle(pilot)
             card = app.screen.query_one(ToolCard)
-            assert card.state == "error" and card.approval == "declined by user"
+            assert card.state == "error" and card.approval == f"declined by {local_actor()}"
             assert "Understood" in "".join(
                 md.source
                 for md in app.screen.query(".reply").results()  # type: ignore[attr-defined]

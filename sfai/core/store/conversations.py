@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sfai.core.store.ownership import is_alive, this_process
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -203,13 +205,45 @@ class ConversationStore:
             try:
                 self._conn.execute(
                     "INSERT INTO conversations (id, title, host, provider, model, mode, status, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                    (conversation_id, _title(title), host, provider, model, mode, now, now),
+                    "created_at, updated_at, owner) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                    (
+                        conversation_id,
+                        _title(title),
+                        host,
+                        provider,
+                        model,
+                        mode,
+                        now,
+                        now,
+                        this_process(),
+                    ),
                 )
             except sqlite3.IntegrityError:
                 continue
             return conversation_id
         raise RuntimeError("could not allocate a conversation id")
+
+    def settle_abandoned(self) -> list[str]:
+        """Mark ``interrupted`` the running conversations whose process is gone (killed,
+        crashed, rebooted); their streaming messages keep what was received. Returns
+        their ids."""
+        rows = self._conn.execute(
+            "SELECT id, owner FROM conversations WHERE status = 'running'"
+        ).fetchall()
+        gone = [conversation_id for conversation_id, owner in rows if not is_alive(owner)]
+        for conversation_id in gone:
+            self._conn.execute(
+                "UPDATE conversations SET status = 'interrupted' "
+                "WHERE id = ? AND status = 'running'",
+                (conversation_id,),
+            )
+        return gone
+
+    def claim(self, conversation_id: str) -> None:
+        """This process now drives the conversation (``--continue`` of an older one)."""
+        self._conn.execute(
+            "UPDATE conversations SET owner = ? WHERE id = ?", (this_process(), conversation_id)
+        )
 
     def set_conversation_status(self, conversation_id: str, status: str) -> None:
         if status not in CONVERSATION_STATUSES:

@@ -42,6 +42,7 @@ class Store(ConversationStore):
         _migrate(connection)
         self.path = path
         self.db = sqlite_utils.Database(connection)
+        self.settle_abandoned()
 
     @property
     def schema_version(self) -> int:

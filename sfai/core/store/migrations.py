@@ -134,4 +134,9 @@ MIGRATIONS: list[str] = [
         INSERT INTO conversations_fts (rowid, title) VALUES (new.num, new.title);
     END;
     """,
+    # 3: the process that owns a running conversation (sfai.core.store.ownership), so one
+    # whose process was killed is settled as interrupted instead of staying "running".
+    """
+    ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    """,
 ]
