@@ -75,3 +75,50 @@ def test_unknown_keys_are_warnings_not_errors(tmp_path: Path) -> None:
 def test_unknown_provider_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="provider"):
         load_config(paths_in(tmp_path), environ={"SFAI_PROVIDER": "gpt"})
+
+
+def test_apps_tables_are_validated_and_reach_the_tools(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[apps.shop]\npath = "/srv/shop"\nbuild = [["npm", "ci"]]\nservice = "supervisor:shop"\n'
+        'health_url = "http://127.0.0.1:8001/health"\n[apps.blog]\npath = "/srv/blog"\n'
+    )
+    environ = {"SFAI_APPS__BLOG__BRANCH": "prod"}
+    config = load_config(paths_in(tmp_path), environ=environ)
+    assert set(config.tools.apps) == {"shop", "blog"}
+    shop = config.tools.apps["shop"]
+    assert shop["build"] == [["npm", "ci"]] and shop["branch"] == "main"
+    assert shop["service"] == "supervisor:shop" and shop["health_timeout_s"] == 30.0
+    assert config.tools.apps["blog"]["branch"] == "prod"
+    assert config.as_dict()["apps"] == config.tools.apps
+    assert not config.warnings
+    assert "apps" not in load_config(paths_in(tmp_path / "none"), environ={}).as_dict()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[apps.shop]\nbranch = "main"\n', r"apps\.shop\.path: required"),
+        ('[apps.shop]\npath = "relative"\n', r"apps\.shop\.path: expected a normalised absolute"),
+        ('[apps.shop]\npath = "/srv/shop"\nbuild = "npm ci"\n', r"apps\.shop\.build: expected"),
+        ('[apps.shop]\npath = "/srv/shop"\nhealth = "x"\n', r"apps\.shop: unknown key\(s\) health"),
+        ('[apps."bad name"]\npath = "/srv/x"\n', r"app names are letters"),
+        ("apps = 3\n", r"apps: expected \[apps\.NAME\] tables"),
+    ],
+)
+def test_a_wrong_app_declaration_is_a_config_error(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "config.toml").write_text(table)
+    with pytest.raises(ConfigError, match=message):
+        load_config(paths_in(tmp_path), environ={})
+
+
+def test_the_template_apps_example_is_a_valid_declaration(tmp_path: Path) -> None:
+    template = config_template()
+    example = template[template.index("# [apps.shop]") :]
+    (tmp_path / "config.toml").write_text(
+        "\n".join(line.removeprefix("# ") for line in example.splitlines()) + "\n"
+    )
+    app = load_config(paths_in(tmp_path), environ={}).tools.apps["shop"]
+    assert app["build"] == [["npm", "ci"], ["npm", "run", "build"]]
+    assert app["user"] == "deploy" and app["env"] == {"NODE_ENV": "production"}

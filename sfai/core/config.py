@@ -186,6 +186,7 @@ class Config:
             "check": check,
             "openai": {f.name: getattr(self.openai, f.name) for f in fields(self.openai)},
             "limits": {f.name: getattr(self.limits, f.name) for f in fields(self.limits)},
+            **({"apps": self.tools.apps} if self.tools.apps else {}),
         }
 
 
@@ -275,6 +276,18 @@ def _policy_rules(section: Any) -> tuple[dict[str, Any], ...]:
     return tuple(rules)
 
 
+def _apps(section: Any) -> dict[str, Any]:
+    """Validate the ``[apps.NAME]`` tables deploy_app may deploy: a typo in a path or a
+    build step is an error at start, not a failed deploy later. Normalised, plain JSON."""
+    from sfai_agent.tools.app_specs import AppSpecError, parse_apps
+
+    try:
+        specs = parse_apps(section)
+    except AppSpecError as exc:
+        raise ConfigError(f"{exc} (see the [apps.NAME] example in docs/configuration.md)") from exc
+    return {name: spec.as_config() for name, spec in specs.items()}
+
+
 def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None = None) -> Config:
     """Defaults, then the file (if any), then ``SFAI_*`` variables."""
     paths = paths or sfai_paths()
@@ -291,6 +304,7 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
             raise ConfigError(f"cannot read {paths.config_file}: {exc.strerror}") from exc
     _deep_update(data, _env_overrides(environ))
     policy_rules = _policy_rules(data.pop("policy", {}))
+    apps = _apps(data.pop("apps", {}))
     warnings: list[str] = []
     merged = _merge("", DEFAULTS, data, warnings)
     if merged["provider"] not in ("auto", "anthropic", "offline", "openai"):
@@ -315,7 +329,7 @@ def load_config(paths: SfaiPaths | None = None, environ: dict[str, str] | None =
         theme=merged["theme"],
         openai=OpenAISettings(**merged["openai"]),
         policy_rules=policy_rules,
-        tools=AgentSettings.from_mapping(merged["tools"]),
+        tools=AgentSettings.from_mapping({**merged["tools"], "apps": apps}),
         check=CheckThresholds(**merged["check"]),
         limits=LimitSettings(**merged["limits"]),
         source=source,
@@ -360,5 +374,19 @@ def config_template() -> str:
         '# tool = "restart_service"    # a tool name or a glob such as "clean_*"',
         '# service = "worker*"         # optional: every other key is an argument glob to match',
         '# reason = "workers may be restarted without asking"',
+        "",
+        "# Apps deploy_app may deploy (the model picks only the app and a git ref; every",
+        "# command comes from here). Only path is required; the others show their default.",
+        "# [apps.shop]",
+        '# path = "/srv/shop"                  # the git work tree (a clone)',
+        '# branch = "main"                     # deploying without ref fast-forwards it',
+        '# remote = "origin"                   # fetched before each deploy',
+        '# build = [["npm", "ci"], ["npm", "run", "build"]]  # argv lists, run in path, in order',
+        "# build_timeout_s = 300               # each build step's time limit",
+        '# service = "supervisor:shop"         # restarted through its manager ("": none)',
+        '# health_url = "http://127.0.0.1:8001/health"  # must answer 2xx/3xx after the restart',
+        "# health_timeout_s = 30               # how long to retry it before rolling back",
+        '# env = { NODE_ENV = "production" }   # variables for the build steps',
+        '# user = "deploy"                     # run git and the build as this user (runuser)',
     ]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,8 @@
 service manager reports, and the TCP sockets in LISTEN state, then ties each nginx upstream
 (``proxy_pass http://127.0.0.1:8001``) to the process listening on that port: the usual
 first question behind a 502. A missing part is reported in ``notes``, never an error.
+The apps declared for ``deploy_app`` (``[apps.NAME]``), when there are any, come under
+``declared`` with the commit their tree holds (read with git, never fetched).
 ``sfai check`` reads ``nginx.test_ok``, ``nginx.test_output`` and each site's ``ssl`` and
 ``server_names``: those names are a contract.
 """
@@ -211,6 +213,20 @@ async def services_section(ctx: ToolContext) -> tuple[list[JSON] | None, list[JS
     return [record.as_dict() for record in records], managers, None
 
 
+async def declared_section(ctx: ToolContext) -> tuple[list[JSON] | None, str | None]:
+    """The apps deploy_app may deploy (``[apps.NAME]``) with the commit each tree holds."""
+    if not ctx.settings.apps:
+        return None, None
+    from sfai_agent.tools.app_specs import declared_apps
+    from sfai_agent.tools.git_ops import deployed_state
+
+    try:
+        specs = declared_apps(ctx.settings.apps)
+    except ToolError as exc:
+        return None, exc.message
+    return list(await asyncio.gather(*(deployed_state(ctx, s) for s in specs.values()))), None
+
+
 def _summary(result: JSON) -> str:
     parts: list[str] = []
     nginx = result.get("nginx")
@@ -222,6 +238,8 @@ def _summary(result: JSON) -> str:
         parts.append(f"{len(result['services'])} service(s), {running} running")
     if result.get("listening") is not None:
         parts.append(f"{len(result['listening'])} listening TCP socket(s)")
+    if result.get("declared") is not None:
+        parts.append(f"{len(result['declared'])} declared app(s) for deploy_app")
     return "; ".join(parts) or "nothing found: see notes"
 
 
@@ -231,12 +249,14 @@ def _summary(result: JSON) -> str:
     description="""What runs on this host: nginx sites (server names, listen, TLS, certificate
     path, root, upstreams and, for each upstream, the local process listening on its port),
     the `nginx -t` verdict, services from every service manager (systemd, supervisor, pm2,
-    docker) and the TCP ports in LISTEN with their process. Start here for "what is on this
-    server", and to find which app is behind a domain or a 502.""",
+    docker), the TCP ports in LISTEN with their process, and the apps declared for
+    deploy_app (declared: name, path, branch, service, health_url and the deployed commit).
+    Start here for "what is on this server", and to find which app is behind a domain or a
+    502.""",
 )
 async def list_apps(ctx: ToolContext, args: JSON) -> JSON:
-    (listening, listening_note), services_part = await asyncio.gather(
-        collect_listening(ctx), services_section(ctx)
+    (listening, listening_note), services_part, (declared, declared_note) = await asyncio.gather(
+        collect_listening(ctx), services_section(ctx), declared_section(ctx)
     )
     nginx, nginx_note = await nginx_section(ctx, listening)
     services, managers, services_note = services_part
@@ -248,10 +268,13 @@ async def list_apps(ctx: ToolContext, args: JSON) -> JSON:
         result["services"] = services
         result["service_managers"] = managers
     result["listening"] = listening
+    if declared is not None:
+        result["declared"] = declared
     for key, note in (
         ("nginx", nginx_note),
         ("services", services_note),
         ("listening", listening_note),
+        ("declared", declared_note),
     ):
         if note:
             notes[key] = note
