@@ -292,6 +292,12 @@ class LocalExecutor:
         )
         try:
             (out, out_cut), (err, err_cut), returncode = await asyncio.wait_for(gathered, timeout)
+        except asyncio.CancelledError:
+            # The caller gave up (a tool timeout, a client gone): the command must not
+            # outlive it. asyncio's child watcher reaps it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            raise
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
