@@ -233,3 +233,94 @@ def save_inventory(inventory: Inventory) -> None:
     temp = inventory.path.with_name(f".{inventory.path.name}.{os.getpid()}")
     temp.write_text(text, encoding="utf-8")
     temp.replace(inventory.path)
+
+
+# -- addresses and token files (used by `sfai hosts add`) ----------------------------------
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_SSH_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+
+
+def _port(text: str, where: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise InventoryError(f"{where}: {text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def _host_and_port(text: str, where: str, default_port: int) -> tuple[str, int]:
+    host, port = text, default_port
+    if text.startswith("["):
+        close = text.find("]")
+        host, rest = text[: close + 1], text[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise InventoryError(f"{where}: {text!r} is not HOST[:PORT]")
+            port = _port(rest[1:], where)
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+        port = _port(port_text, where)
+    if not _HOSTNAME.fullmatch(host):
+        raise InventoryError(f"{where}: {host!r} is not a host name or IP address")
+    return host, port
+
+
+def agent_url(text: str, default_port: int = 7422) -> str:
+    """``wss://HOST:PORT`` from what a person typed (``HOST``, ``HOST:PORT``, ``wss://...``).
+    Plain ``ws://`` is refused: the token must never cross a network in clear text."""
+    raw = text.strip()
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        scheme, rest = "wss", raw
+    if scheme.lower() != "wss":
+        raise InventoryError(
+            f"--agent {text!r}: sfai talks to agents over TLS only; use wss://HOST:PORT"
+        )
+    rest = rest.rstrip("/")
+    if not rest or any(c in rest for c in "/?#@ "):
+        raise InventoryError(f"--agent {text!r}: expected wss://HOST:PORT (no path, no user)")
+    host, port = _host_and_port(rest, "--agent", default_port)
+    return f"wss://{host}:{port}"
+
+
+def ssh_address(text: str) -> str:
+    """``[USER@]HOST[:PORT]`` checked (it is split into argv, never into a shell string)."""
+    raw = text.strip()
+    user, at, rest = raw.rpartition("@")
+    if at and not _SSH_USER.fullmatch(user):
+        raise InventoryError(f"--ssh {text!r}: {user!r} is not a user name")
+    if not rest or any(c in rest for c in "/?# "):
+        raise InventoryError(f"--ssh {text!r}: expected USER@HOST[:PORT]")
+    host, port = _host_and_port(rest, "--ssh", 22)
+    address = f"{user}@{host}" if at else host
+    port_given = ":" in rest.removeprefix(host)
+    return f"{address}:{port}" if port_given else address
+
+
+def token_path(paths: SfaiPaths, name: str) -> Path:
+    return paths.keys_dir / f"{check_name(name)}.token"
+
+
+def write_token(paths: SfaiPaths, name: str, token: str) -> Path:
+    """Store an agent's token as ``keys/NAME.token``: 0600 in a 0700 folder, written to a
+    temporary name first so no reader ever sees half of it."""
+    path = token_path(paths, name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token.strip() + "\n")
+    temp.replace(path)
+    return path
+
+
+def owned_token_file(paths: SfaiPaths, entry: HostEntry) -> Path | None:
+    """The entry's token file when sfai made it (under ``keys/``): `remove` deletes only
+    that one, never a file the person keeps elsewhere."""
+    if not entry.token_file:
+        return None
+    path = Path(entry.token_file).expanduser()
+    try:
+        inside = path.resolve().parent == paths.keys_dir.resolve()
+    except OSError:
+        return None
+    return path if inside else None
