@@ -99,7 +99,7 @@ def test_local_model_endpoint_down_is_a_clear_error() -> None:
         (["ask", "x", "--format", "yaml"], "--format"),
         (["ask", "x", "--continue"], "no conversation to continue"),
         (["ask", "x", "--conversation", "abcd1234"], "no conversation matches"),
-        (["ask", "x", "--all-hosts"], "several hosts"),
+        (["ask", "x", "--all-hosts", "--host", "local"], "not both"),
         (["ask", "x", "--mode", "yolo"], "--mode"),
         (["ask", "x", "--provider", "gpt"], "unknown provider"),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,7 +15,12 @@ from sfai.core.exit_codes import ExitCode
 if TYPE_CHECKING:
     from sfai.core.approval import Approver
     from sfai.core.config import Config
+    from sfai.core.context import Snapshot
+    from sfai.core.host import Host
+    from sfai.core.session import Session
     from sfai.core.store import Store
+    from sfai.hosts.inventory import HostEntry
+    from sfai_agent.tools.base import Masker
 
 STATUS_EXIT = {
     "ok": ExitCode.OK,
@@ -97,9 +102,14 @@ def ask(
         str, typer.Argument(help="What you want to know, in plain English or French.")
     ],
     host: Annotated[
-        list[str] | None, typer.Option("--host", "-H", help="Host from the inventory.")
+        list[str] | None,
+        typer.Option(
+            "--host", "-H", help="Host from the inventory, or @tag; repeat for several hosts."
+        ),
     ] = None,
-    all_hosts: Annotated[bool, typer.Option("--all-hosts", help="Ask about every host.")] = False,
+    all_hosts: Annotated[
+        bool, typer.Option("--all-hosts", help="Ask about every host in the inventory.")
+    ] = False,
     mode: Annotated[
         str | None, typer.Option("--mode", "-m", help="diagnose | suggest | act.")
     ] = None,
@@ -137,6 +147,8 @@ def ask(
     """Ask a question about a server; sfai looks with read-only tools and explains.
 
     Piped input is added as context: journalctl -u app | sfai ask "why does it fail?"
+    With several hosts (--host a --host b, --host @tag, --all-hosts) the model sees each
+    host and says on which host each tool runs.
     """
     if as_json:
         output_format = "json"
@@ -146,16 +158,12 @@ def ask(
     chosen_mode = mode or config.mode
     if chosen_mode not in ("diagnose", "suggest", "act"):
         fail(ExitCode.USAGE, f"--mode {chosen_mode!r}: choose diagnose, suggest or act")
-    if all_hosts or (host and len(host) > 1):
-        fail(
-            ExitCode.USAGE,
-            "questions across several hosts arrive with remote hosts",
-            "ask one host at a time",
-        )
+    from sfai.cli import targets
+
     run_question(
         config,
         question,
-        host=(host or [config.default_host])[0],
+        hosts=targets.select(config, host, all_hosts),
         mode=chosen_mode,
         output_format=output_format,
         provider_name=provider,
@@ -172,7 +180,7 @@ def run_question(
     config: Config,
     question: str,
     *,
-    host: str,
+    hosts: list[HostEntry],
     mode: str,
     output_format: str,
     provider_name: str | None,
@@ -187,13 +195,13 @@ def run_question(
 
     from sfai.cli.ask_render import EventWriter, JsonLinesWriter
     from sfai.core.context import system_prompt
+    from sfai.core.engine import ConversationEngine
     from sfai.core.events import DoneEvent, ErrorEvent, Usage
     from sfai.core.paths import sfai_paths
     from sfai.core.providers.base import ProviderError
     from sfai.core.providers.factory import choose_provider_name, make_provider
     from sfai.core.session import Session
     from sfai.core.store import open_store
-    from sfai.hosts import UnknownHostError, open_host
 
     piped = read_piped_stdin()
     try:
@@ -204,13 +212,18 @@ def run_question(
         fail(ExitCode.USAGE, exc.message, exc.hint)
     except ValueError as exc:
         fail(ExitCode.USAGE, str(exc), "fix prompt_file in the config")
+    if len(hosts) > 1 and chosen.name == "offline":
+        # Its diagnosis is a fixed plan over one host's tools; it cannot say where to go.
+        fail(
+            ExitCode.USAGE,
+            "the offline diagnostician answers about one host at a time",
+            "set ANTHROPIC_API_KEY (or --provider openai) to ask across hosts; "
+            "meanwhile `sfai check --all-hosts`, or `sfai ask ... --host NAME` per host",
+        )
     from sfai_agent.redact import Redactor
 
     redactor = Redactor()
-    try:
-        target = open_host(host, config, redactor=redactor)
-    except UnknownHostError as exc:
-        fail(ExitCode.USAGE, str(exc), "see `sfai hosts list`")
+    target = open_target(hosts, config, redactor)
     paths = sfai_paths()
     _notice_once(paths.config_dir, notice)
     store = open_store()
@@ -223,14 +236,20 @@ def run_question(
         )
     )
     session = Session(config, chosen, target, store, redactor=redactor, rules=rules)
-    engine = session.engine(
-        mode=mode, approver=choose_approver(yes), max_steps=max_steps, max_budget_usd=max_budget_usd
-    )
+    engines: list[ConversationEngine] = []
     status = "error"
 
     async def main() -> str:
         try:
-            snapshot = await session.snapshot(mode)
+            snapshot = await take_snapshot(session, mode)
+            # Built once the hosts are reached: a remote host's catalog is its own.
+            engine = session.engine(
+                mode=mode,
+                approver=choose_approver(yes),
+                max_steps=max_steps,
+                max_budget_usd=max_budget_usd,
+            )
+            engines.append(engine)
             engine.seed(snapshot.results)
             final = "error"
             async for event in engine.ask(
@@ -253,14 +272,63 @@ def run_question(
                 "interrupted", "what was said is kept: continue with `sfai ask --continue ...`"
             )
         )
-        if engine.conversation_id:
-            writer.handle(
-                DoneEvent(
-                    conversation_id=engine.conversation_id,
-                    status=status,
-                    usage=engine.usage or Usage(),
+        for engine in engines:
+            if engine.conversation_id:
+                writer.handle(
+                    DoneEvent(
+                        conversation_id=engine.conversation_id,
+                        status=status,
+                        usage=engine.usage or Usage(),
+                    )
                 )
-            )
     finally:
         store.close()
     raise typer.Exit(int(STATUS_EXIT.get(status, ExitCode.ERROR)))
+
+
+def open_target(hosts: list[HostEntry], config: Config, redactor: Masker) -> Host:
+    """One host as itself; several behind a MultiHost, whose tools take a ``host`` argument."""
+    from sfai.cli import targets
+
+    opened = targets.open_all(hosts, config, redactor=redactor)
+    if len(opened) == 1:
+        return opened[0]
+    from sfai.core.multihost import MultiHost
+
+    return MultiHost(opened, settings=config.tools)
+
+
+async def take_snapshot(session: Session, mode: str) -> Snapshot:
+    """Reach the host(s) and take the snapshot the model starts from, while the provider
+    prepares (the Claude SDK's import, over a second) in a thread.
+
+    One host that cannot be reached ends the command (exit 1, saying why). Among several,
+    an unreachable host is a warning and a line of the snapshot; none reachable ends it."""
+    import asyncio
+
+    from sfai.cli import targets
+    from sfai.core.context import host_context
+    from sfai.core.multihost import MultiHost
+
+    target = session.host
+
+    async def single() -> Snapshot:
+        await targets.connect_or_exit(target)
+        return await host_context(target, mode)
+
+    multi = target if isinstance(target, MultiHost) else None
+    jobs: list[Any] = [multi.context(mode) if multi is not None else single()]
+    prepare = getattr(session.provider, "prepare", None)
+    if prepare is not None:
+        jobs.append(asyncio.to_thread(prepare))
+    snapshot: Snapshot = (await asyncio.gather(*jobs))[0]
+    if multi is not None:
+        for name, error in multi.unreachable().items():
+            output.info(f"sfai: warning: host {name}: {error.message}")
+        if not multi.reachable():
+            fail(
+                ExitCode.ERROR,
+                f"none of the hosts answered ({', '.join(multi.hosts)})",
+                "check them with `sfai hosts list`",
+            )
+    return snapshot

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from sfai import __version__
-from sfai.cli import ask_cmd, audit_cmd, check_cmd, config_cmd, history_cmd, tools_cmd
+from sfai.cli import ask_cmd, audit_cmd, check_cmd, config_cmd, history_cmd, hosts_cmd, tools_cmd
 
 app = typer.Typer(
     name="sfai",
@@ -17,6 +19,7 @@ app = typer.Typer(
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(history_cmd.app, name="history")
+app.add_typer(hosts_cmd.app, name="hosts")
 app.command("ask")(ask_cmd.ask)
 app.command("check")(check_cmd.check)
 app.command("audit")(audit_cmd.audit)
@@ -39,6 +42,10 @@ def root(
         "--theme",
         help="TUI theme: serverflow-dark, serverflow-light, serverflow-high-contrast or yours.",
     ),
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", "-H", help="The TUI on this host from the inventory."),
+    ] = None,
 ) -> None:
     """With no command: the TUI on a terminal; otherwise this host's health and a tour."""
     if ctx.invoked_subcommand is not None:
@@ -46,7 +53,7 @@ def root(
     from sfai.cli.tui_cmd import on_a_terminal, open_tui
 
     if on_a_terminal():
-        open_tui(theme)
+        open_tui(theme, host)
         return
     from sfai.cli.welcome import welcome
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sfai.cli import output
 from sfai.cli.common import config_or_exit, fail, run_async
 from sfai.core.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from sfai_agent.tools.base import ToolSpec
 
 app = typer.Typer(help="List the tool catalog or call one tool directly.", no_args_is_help=True)
 
@@ -39,16 +42,41 @@ def parse_arguments(pairs: list[str]) -> dict[str, Any]:
     return arguments
 
 
+def host_catalog(host: list[str] | None) -> list[ToolSpec]:
+    """The catalog of the host ``--host`` names (a remote agent's policy may offer fewer
+    tools than this build has); without ``--host``, this build's catalog, instantly."""
+    if not host:
+        from sfai_agent.tools.catalog import load_catalog
+
+        return [tool.spec for tool in load_catalog().values()]
+    from sfai.cli import targets
+    from sfai.core.fleet import close_all
+
+    config = config_or_exit()
+    [target] = targets.open_all([targets.single(config, host, "sfai tools list")], config)
+
+    async def fetch() -> list[ToolSpec]:
+        try:
+            await targets.connect_or_exit(target)
+            return target.catalog()
+        finally:
+            await close_all([target])
+
+    return run_async(fetch())
+
+
 @app.command("list")
 def list_tools(
     as_json: Annotated[
         bool, typer.Option("--json", help="The full specs, with input schemas, as JSON.")
     ] = False,
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", "-H", help="The catalog this host offers (its policy may trim it)."),
+    ] = None,
 ) -> None:
     """List every tool the model can use, with its risk level."""
-    from sfai_agent.tools.catalog import load_catalog
-
-    specs = [tool.spec for tool in load_catalog().values()]
+    specs = host_catalog(host)
     if as_json:
         output.write_json([spec.as_dict() for spec in specs])
         return
@@ -93,7 +121,7 @@ def run_tool(
         typer.Option("--arg", "-a", help="key=value; the value is parsed as JSON when it can be."),
     ] = None,
     host: Annotated[
-        str | None, typer.Option("--host", "-H", help="Host from the inventory.")
+        list[str] | None, typer.Option("--host", "-H", help="Host from the inventory.")
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Approve an action without asking.")
@@ -105,25 +133,25 @@ def run_tool(
     Actions preview by default (their dry_run is true); with --arg dry_run=false sfai
     shows the dry-run, asks for approval on a terminal (or takes --yes), and audits it.
     """
+    from sfai.cli import targets
     from sfai.cli.ask_cmd import choose_approver
     from sfai.core.action_flow import ToolCaller
     from sfai.core.audit import local_actor, open_audit_or_unavailable
     from sfai.core.events import ApprovalEvent
+    from sfai.core.fleet import close_all
     from sfai.core.providers.base import ToolUse
     from sfai.core.store import open_store
-    from sfai.hosts import UnknownHostError, open_host
     from sfai_agent.redact import Redactor
     from sfai_agent.tools.render import render_result
 
     arguments = parse_arguments(arg or [])
     config = config_or_exit()
     redactor = Redactor()
-    try:
-        target = open_host(host or config.default_host, config, redactor=redactor)
-    except UnknownHostError as exc:
-        fail(ExitCode.USAGE, str(exc), "see `sfai hosts list`")
+    entry = targets.single(config, host, "sfai tools run")
+    [target] = targets.open_all([entry], config, redactor=redactor)
 
     async def call() -> dict[str, Any]:
+        await targets.connect_or_exit(target)
         store = open_store()
         try:
             caller = ToolCaller(
@@ -142,7 +170,7 @@ def run_tool(
             return result
         finally:
             store.close()
-            await target.close()
+            await close_all([target])
 
     result = run_async(call())
     if as_json:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sfai.cli.common import config_or_exit, fail
+from sfai.cli.common import config_or_exit, fail, run_async
 from sfai.core.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from sfai.core.host import Host
 
 FIRST_FRAME_ENV = "BENCH_SFAI_FIRST_FRAME"
 """Benchmarks (bench/tui_startup.py): a file where the app writes the time of its first
@@ -26,12 +30,22 @@ def on_a_terminal() -> bool:
     )
 
 
-def open_tui(theme: str | None = None) -> None:
+async def _probe(host: Host) -> None:
+    from sfai.cli import targets
+    from sfai.core.fleet import close_all
+
+    await targets.connect_or_exit(host)
+    await close_all([host])
+
+
+def open_tui(theme: str | None = None, hosts: list[str] | None = None) -> None:
+    """The TUI on ``--host NAME`` (one host), else the configured default host. A remote
+    host is reached before the screen opens: unreachable is a plain error (exit 1)."""
+    from sfai.cli import targets
     from sfai.core.context import system_prompt
     from sfai.core.providers.base import ProviderError
     from sfai.core.providers.factory import choose_provider_name, make_provider
     from sfai.core.store import open_store
-    from sfai.hosts import UnknownHostError, open_host
     from sfai_agent.redact import Redactor
 
     config = config_or_exit()
@@ -44,10 +58,13 @@ def open_tui(theme: str | None = None) -> None:
     except ValueError as exc:
         fail(ExitCode.USAGE, str(exc), "fix prompt_file in the config")
     redactor = Redactor()
-    try:
-        host = open_host(config.default_host, config, redactor=redactor)
-    except UnknownHostError as exc:
-        fail(ExitCode.USAGE, str(exc), "fix default_host in the config (`sfai config path`)")
+    entry = targets.single(config, hosts, "the TUI")
+    if entry.transport != "local":
+        # A probe of its own, closed at once: the TUI's event loop is not this one, and a
+        # connection belongs to the loop that opened it. The TUI's host connects there.
+        [probe] = targets.open_all([entry], config)
+        run_async(_probe(probe))
+    [host] = targets.open_all([entry], config, redactor=redactor)
 
     from sfai.tui.factory import make_app
     from sfai.tui.state import TuiOptions

@@ -95,7 +95,7 @@ class ToolCaller:
             self.audit.append(
                 kind,
                 actor=actor,
-                host=self.host.name,
+                host=self._where(arguments),
                 tool=tool,
                 arguments=arguments,
                 detail=detail,
@@ -105,6 +105,12 @@ class ToolCaller:
             self._event("ai.audit.failed", {"kind": kind, "tool": tool, "error": str(exc)})
             return False
         return True
+
+    def _where(self, arguments: JSON | None) -> str:
+        """The host a call runs on: a multi-host session (sfai.core.multihost) routes each
+        call by its ``host`` argument, so approvals and the audit name that host."""
+        route = getattr(self.host, "route_name", None)
+        return str(route(arguments)) if route is not None else self.host.name
 
     def _event(self, name: str, data: JSON) -> None:
         self.store.record_event(name, self.conversation_id(), data)
@@ -191,12 +197,12 @@ class ToolCaller:
             tool=use.name,
             arguments=arguments,
             risk=spec.risk.value if spec else "unknown",
-            host=self.host.name,
+            host=self._where(arguments),
             reason=str(refusal["error"].get("message", "")),
             preview=preview,
             preview_text=render_result(use.name, preview) if preview else "",
         )
-        scope = approval_scope(use.name, arguments)
+        scope = f"{request.host}/{approval_scope(use.name, arguments)}"
         answer = (
             Answer(Choice.ONCE, "session")
             if scope in self.always
