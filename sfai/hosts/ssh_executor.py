@@ -189,6 +189,9 @@ class SSHExecutor:
                     _read_capped(process.stderr, max_output),
                     process.wait_closed(),
                 )
+                # After a timeout the readers end with the channel's error: retrieve it, or
+                # asyncio logs "exception was never retrieved" for each.
+                gathered.add_done_callback(lambda done: done.cancelled() or done.exception())
                 (out, out_cut), (err, err_cut), _ = await asyncio.wait_for(gathered, timeout)
             except TimeoutError:
                 with contextlib.suppress(Exception):
