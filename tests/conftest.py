@@ -16,8 +16,14 @@ from sfai_agent.tools.runner import call_tool
 pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.nginx",
+    "tests.fixtures.nginx_sites",
     "tests.fixtures.supervisor",
+    "tests.fixtures.pebble",
+    "tests.fixtures.git_app",
     "tests.fixtures.fake_claude",
+    "tests.fixtures.agent",
+    "tests.fixtures.agent_hosts",
+    "tests.fixtures.sshd",
 ]
 
 
