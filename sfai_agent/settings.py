@@ -49,6 +49,8 @@ class AgentSettings:
     backup_dir: str = "/var/backups/sfai"
     """Where actions keep what they replace (config backups), outside every directory a
     service includes by glob (a backup in sites-enabled/ would be loaded by nginx)."""
+    renew_timeout_s: float = 180.0
+    """A whole renew_certificate call's time limit: certbot waits on the CA's validation."""
     apps: dict[str, Any] = field(default_factory=dict)
     """Apps deploy_app may deploy: the ``[apps.NAME]`` tables of the config (or of the
     agent's policy file), checked by ``sfai_agent.tools.app_specs``."""

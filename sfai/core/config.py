@@ -42,6 +42,7 @@ _TOOLS_COMMENTS = {
     "site_check_timeout_s": "how long an action waits for a site or health check to answer",
     "deploy_timeout_s": "a whole deploy_app call's time limit (fetch, build, restart, check)",
     "backup_dir": "where actions keep the files they replace (outside nginx's include globs)",
+    "renew_timeout_s": "a whole renew_certificate call's time limit (certbot waits on the CA)",
 }
 _CHECK_COMMENTS = {
     "disk_warning_percent": "filesystem use that is a warning",

@@ -135,7 +135,7 @@ async def reload_and_watch(
 
 
 async def renew_certificate_impl(ctx: ToolContext, args: JSON) -> JSON:
-    deadline = time.monotonic() + ctx.settings.tool_timeout_s
+    deadline = time.monotonic() + ctx.settings.renew_timeout_s
     domain = domain_name(args.get("domain"))
     dry_run = bool(args.get("dry_run", True))
     state, blocks = await domain_blocks(ctx, domain)
@@ -236,6 +236,7 @@ def _certbot_report(ran: CommandResult, argv: list[str], *, dry_run: bool) -> JS
     family="actions_tls",
     risk=Risk.MEDIUM,
     renderer=render_renewal,
+    timeout_setting="renew_timeout_s",
     description="""
         Renew the TLS certificate of a domain served by nginx, through certbot when certbot
         manages it: `certbot renew --cert-name=NAME` (certbot renews only when it is due),
