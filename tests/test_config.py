@@ -44,8 +44,10 @@ def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
         "SFAI_CHECK__DISK_CRITICAL_PERCENT": "80",
         "SFAI_PROVIDER": "offline",
         "SFAI_MODEL": "42",
+        "SFAI_AGENT_HOME": "/etc/sfai-agent",  # the agent's variable: not a config key
     }
     config = load_config(paths_in(tmp_path), environ=environ)
+    assert config.warnings == ()
     assert config.tools.log_roots == ("/srv/logs", "/var/log")
     assert config.check.disk_warning_percent == 70.0
     assert config.check.disk_critical_percent == 80.0

@@ -232,7 +232,8 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """``SFAI_MODEL=x`` sets ``model``; ``SFAI_CHECK__DISK_WARNING_PERCENT=80`` sets check.disk_warning_percent."""
     overrides: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith("SFAI_") or name == "SFAI_HOME":
+        if not name.startswith("SFAI_") or name == "SFAI_HOME" or name.startswith("SFAI_AGENT_"):
+            # SFAI_AGENT_*: the agent's own variables (SFAI_AGENT_HOME), not sfai's config
             continue
         parts = name[5:].lower().split("__")
         try:
