@@ -110,6 +110,21 @@ class _Reading:
     nics: dict[str, tuple[int, int]]
 
 
+def load_entry(
+    averages: tuple[float, float, float], cpu_count: int, limits: AlertThresholds
+) -> dict[str, Any]:
+    """The sample's ``load`` entry, wherever the averages were read (here, or /proc over SSH)."""
+    one, five, fifteen = averages
+    per_cpu = five / max(cpu_count, 1)
+    return {
+        "1m": round(one, 2),
+        "5m": round(five, 2),
+        "15m": round(fifteen, 2),
+        "per_cpu_5m": round(per_cpu, 2),
+        "severity": severity(per_cpu, limits.load_warning_per_cpu, limits.load_critical_per_cpu),
+    }
+
+
 class MetricsCollector:
     """Samples the host; keeps the previous reading so that CPU, network and per-process
     figures are rates over the time between two samples, not averages since boot.
@@ -174,18 +189,7 @@ class MetricsCollector:
         return sample
 
     def _load(self, cpu_count: int) -> dict[str, Any]:
-        one, five, fifteen = os.getloadavg()
-        per_cpu = five / max(cpu_count, 1)
-        limits = self.thresholds
-        return {
-            "1m": round(one, 2),
-            "5m": round(five, 2),
-            "15m": round(fifteen, 2),
-            "per_cpu_5m": round(per_cpu, 2),
-            "severity": severity(
-                per_cpu, limits.load_warning_per_cpu, limits.load_critical_per_cpu
-            ),
-        }
+        return load_entry(os.getloadavg(), cpu_count, self.thresholds)
 
     def _memory(self) -> dict[str, Any]:
         """RAM counted as ``get_memory_status`` counts it: used is total minus available

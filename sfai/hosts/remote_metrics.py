@@ -25,6 +25,7 @@ from sfai_agent.metrics import (
     TOP_PROCESSES,
     AlertThresholds,
     alerts,
+    load_entry,
     severity,
 )
 from sfai_agent.tools.disk import parse_mounts, real_filesystems
@@ -146,17 +147,7 @@ class RemoteMetrics:
 
     def _load(self, text: str, cpu_count: int) -> dict[str, Any]:
         one, five, fifteen = ([float(v) for v in text.split()[:3]] + [0.0] * 3)[:3]
-        per_cpu = five / max(cpu_count, 1)
-        limits = self.thresholds
-        return {
-            "1m": round(one, 2),
-            "5m": round(five, 2),
-            "15m": round(fifteen, 2),
-            "per_cpu_5m": round(per_cpu, 2),
-            "severity": severity(
-                per_cpu, limits.load_warning_per_cpu, limits.load_critical_per_cpu
-            ),
-        }
+        return load_entry((one, five, fifteen), cpu_count, self.thresholds)
 
     def _memory(self, mem: dict[str, int]) -> dict[str, Any]:
         """Used RAM is total minus available, as ``get_memory_status`` counts it."""

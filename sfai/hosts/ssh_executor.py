@@ -25,7 +25,7 @@ import shlex
 import signal
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sfai.core.host import HostUnreachable
 from sfai.hosts.ssh_connection import SSHLink
@@ -41,12 +41,12 @@ from sfai_agent.exec.base import (
     FsUsage,
     TailResult,
 )
+from sfai_agent.exec.local import read_capped
 
 if TYPE_CHECKING:
     import asyncssh
 
 BASE_ENV = {"LC_ALL": "C", "LANG": "C", "SYSTEMD_PAGER": "", "PAGER": "cat"}
-_READ_CHUNK = 65_536
 
 
 def build_command(
@@ -91,18 +91,6 @@ def tail_result(path: str, buffer: bytes, size: int, position: int, lines: int) 
         bytes_read=len(buffer),
         truncated=position > 0 or len(all_lines) > len(kept),
     )
-
-
-async def _read_capped(stream: Any, cap: int) -> tuple[bytes, bool]:
-    kept = bytearray()
-    truncated = False
-    while chunk := await stream.read(_READ_CHUNK):
-        room = cap - len(kept)
-        if room > 0:
-            kept += chunk[:room]
-        if len(chunk) > room:
-            truncated = True
-    return bytes(kept), truncated
 
 
 def _returncode(process: asyncssh.SSHClientProcess[bytes]) -> int | None:
@@ -185,8 +173,8 @@ class SSHExecutor:
                     process.stdin.write(stdin)
                 process.stdin.write_eof()
                 gathered = asyncio.gather(
-                    _read_capped(process.stdout, max_output),
-                    _read_capped(process.stderr, max_output),
+                    read_capped(process.stdout, max_output),
+                    read_capped(process.stderr, max_output),
                     process.wait_closed(),
                 )
                 # After a timeout the readers end with the channel's error: retrieve it, or

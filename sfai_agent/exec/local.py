@@ -11,6 +11,7 @@ import signal
 import stat as stat_mod
 import time
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sfai_agent.exec.base import (
     DEFAULT_MAX_OUTPUT,
@@ -51,9 +52,15 @@ def _os_error(path: str, exc: OSError) -> ExecutorError:
     return ExecutorError("unavailable", f"{path}: {exc.strerror or exc}")
 
 
-async def _read_capped(stream: asyncio.StreamReader | None, cap: int) -> tuple[bytes, bool]:
+class ByteStream(Protocol):
+    """asyncio's StreamReader, or asyncssh's channel reader: both read bytes until b""."""
+
+    async def read(self, n: int = -1) -> Any: ...
+
+
+async def read_capped(stream: ByteStream | None, cap: int) -> tuple[bytes, bool]:
     """Read a pipe to EOF, keeping at most ``cap`` bytes; keep draining so the child never
-    blocks on a full pipe."""
+    blocks on a full pipe (used by the local and the SSH executors)."""
     if stream is None:
         return b"", False
     kept = bytearray()
@@ -286,8 +293,8 @@ class LocalExecutor:
                 await process.stdin.drain()
             process.stdin.close()
         gathered = asyncio.gather(
-            _read_capped(process.stdout, max_output),
-            _read_capped(process.stderr, max_output),
+            read_capped(process.stdout, max_output),
+            read_capped(process.stderr, max_output),
             process.wait(),
         )
         try:
