@@ -190,13 +190,7 @@ async def test_dry_run_shows_commits_and_exact_steps_and_changes_nothing(git_app
     assert build[:4] == ["env", "-C", str(git_app.work), "--"]
     assert build[4:] == [sys.executable, "-m", "py_compile", "app.py"]
     assert result["steps"][3]["argv"][-2:] == ["restart", "shop"]
-    assert result["steps"][0]["argv"][:5] == [
-        "git",
-        "-c",
-        f"safe.directory={git_app.work}",
-        "-C",
-        str(git_app.work),
-    ]
+    assert result["steps"][0]["argv"][:3] == ["git", "-C", str(git_app.work)]
     assert "roll back to" in result["on_failure"]
     assert result["summary"].startswith(f"dry-run: deploy shop {first[:7]} → {new[:7]}")
     assert git_app.head() == first
@@ -328,19 +322,21 @@ async def test_list_apps_shows_the_declared_app_and_its_deployed_commit(git_app:
 
 @pytest.mark.supervisor
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the tree to another user")
-async def test_root_reads_a_tree_owned_by_another_user(git_app: GitApp) -> None:
-    """git refuses a repository owned by someone else ("dubious ownership") unless told it
-    is safe: deploy_app and list_apps pass -c safe.directory=PATH."""
+async def test_root_refuses_a_tree_owned_by_another_user(git_app: GitApp) -> None:
+    """git refuses a repository owned by someone else ("dubious ownership"), and sfai keeps
+    that check: the owner's .git/config could make git run programs as root (see
+    tests/test_adversarial_actions.py). The fix is to declare the owner as ``user``."""
     for path in [git_app.work, *git_app.work.rglob("*")]:
         os.chown(path, 65534, 65534, follow_symlinks=False)
     with pytest.raises(RuntimeError, match="dubious ownership"):
         git("status", cwd=git_app.work)
     listed = await call_tool("list_apps", {}, context(git_app))
     [shop] = listed["declared"]
-    assert "error" not in shop and shop["deployed"]["subject"] == "First release", shop
+    assert "belongs to another user" in shop["error"], shop
     git_app.push("good-2")
     result = await preview(git_app)
-    assert result["ok"] and result["current"]["subject"] == "First release", result
+    assert result["ok"] is False and result["error"]["code"] == "refused_by_policy", result
+    assert 'user = "OWNER"' in result["error"]["hint"]
 
 
 def test_a_declared_user_runs_git_and_the_build_through_runuser() -> None:

@@ -25,6 +25,9 @@ from sfai_agent.exec.base import (
 )
 
 _TAIL_BLOCK = 65_536
+OWN_ENV_PREFIXES = ("ANTHROPIC_", "OPENAI_", "SFAI_")
+"""sfai's own settings and model credentials: no command it runs needs them, and some run
+code from the server (a deploy's build steps run the repository's scripts)."""
 _READ_CHUNK = 65_536
 
 
@@ -249,6 +252,8 @@ class LocalExecutor:
 
     def __init__(self, *, base_env: dict[str, str] | None = None) -> None:
         env = dict(os.environ if base_env is None else base_env)
+        for name in [name for name in env if name.upper().startswith(OWN_ENV_PREFIXES)]:
+            del env[name]
         # Parsable, untranslated output from every command.
         env.update({"LC_ALL": "C", "LANG": "C", "SYSTEMD_PAGER": "", "PAGER": "cat"})
         env.pop("SYSTEMD_COLORS", None)

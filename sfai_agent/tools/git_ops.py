@@ -1,12 +1,17 @@
 """git, as deploy_app and list_apps drive it: argv lists only, bounded, never prompting.
 
-Every call is ``git -c safe.directory=PATH -C PATH ...`` (root deploying a tree another
-user owns would otherwise be refused by git's ownership check), with
+Every call is ``git -C PATH ...``, run as the app's ``user`` when it declares one, with
 ``GIT_TERMINAL_PROMPT=0`` (a remote asking for a password fails instead of hanging) and
 ``GIT_OPTIONAL_LOCKS=0`` (``git status`` in a dry-run or in list_apps does not rewrite the
 index). A model-supplied ref reaches git only after ``app_specs.ref_problem`` accepted it,
 and after ``--end-of-options`` where the subcommand supports it; once resolved, commands
 use the 40-hex commit id, never the name again.
+
+git's ownership check ("dubious ownership") is never lifted: a repository's ``.git/config``
+can make git run programs (``core.fsmonitor`` during ``git status``, ``remote.*.uploadpack``
+during ``ls-remote``...), so root running git in a tree another user can write would run that
+user's code as root, in a dry-run or in ``list_apps``, without approval. Such a tree is
+refused with the fix: declare ``user`` (its owner), and git and the build run as that user.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def user_prefix(spec: AppSpec) -> list[str]:
 
 
 def git_argv(spec: AppSpec, *args: str) -> list[str]:
-    return [*user_prefix(spec), "git", "-c", f"safe.directory={spec.path}", "-C", spec.path, *args]
+    return [*user_prefix(spec), "git", "-C", spec.path, *args]
 
 
 def build_argv(spec: AppSpec, step: tuple[str, ...]) -> list[str]:
@@ -108,6 +113,15 @@ async def check_work_tree(ctx: ToolContext, spec: AppSpec) -> None:
             f"clone the repository there first: git clone URL {spec.path}",
         ) from None
     result = await run_git(ctx, spec, "rev-parse", "--is-inside-work-tree")
+    if "dubious ownership" in result.stderr:
+        runs_as = f"user {spec.user}" if spec.user else "the user sfai runs as"
+        raise ToolError(
+            "refused_by_policy",
+            f"{spec.name}: {spec.path} belongs to another user than {runs_as}; git refuses to "
+            "work there, because that user's .git/config could make git run programs",
+            f'declare the tree\'s owner (ls -ld {spec.path}) as user = "OWNER" in '
+            f"[apps.{spec.name}]: git and the build then run as that user",
+        )
     if not result.ok or result.stdout.strip() != "true":
         raise ToolError(
             "unavailable",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sfai_agent.exec.base import Executor
 from sfai_agent.policy.credentials import CREDENTIAL_DIRS, is_credential_path
+from sfai_agent.redact import mask_text
 from sfai_agent.tools.base import ToolError
 from sfai_agent.tools.nginx_conf import Directive
 
@@ -73,6 +74,11 @@ SYSTEM_TREES = (
     "/var/mail",
 )
 """A document root at or under these would publish the system's own files."""
+LOADER_PREFIXES = ("engine:", "store:")
+"""``ssl_certificate_key engine:NAME:ID``: OpenSSL loads the engine NAME, and a NAME with a
+``/`` is a shared library path, dlopen'ed (its constructor runs) during ``nginx -t``."""
+DEVICE_TREES = ("/dev", "/proc", "/sys")
+"""Not files nginx should read keys from (``/dev/zero`` would keep ``nginx -t`` reading)."""
 _HINT = "a fix may not add this; if it is really needed, make that change by hand"
 
 
@@ -110,7 +116,7 @@ def added_directives(old: list[Directive], new: list[Directive]) -> list[Directi
 
 
 def _refuse(directive: Directive, why: str, hint: str = _HINT) -> ToolError:
-    shown = " ".join([directive.name, *directive.args])[:120]
+    shown = mask_text(" ".join([directive.name, *directive.args]))[:120]  # mask, then cut
     return ToolError(
         "refused_by_policy", f"the fix adds `{shown}` (line {directive.line}): {why}", hint
     )
@@ -147,6 +153,8 @@ async def check_added(executor: Executor, added: list[Directive], paths: GuardPa
             or any(part in name for part in CODE_PARTS)
         ):
             raise _refuse(directive, "it loads code into nginx or changes how nginx runs")
+        if name.endswith("_key_log"):
+            raise _refuse(directive, "it writes TLS session keys to a file (logs are read back)")
         if name.endswith(WRITER_SUFFIXES) and any("/" in arg for arg in directive.args):
             raise _refuse(directive, "it makes nginx create or store files at that path")
         if name == "include":
@@ -164,11 +172,17 @@ async def _check_include(executor: Executor, directive: Directive, paths: GuardP
         literal = _literal(arg)
         if literal is None or literal != arg:
             raise _refuse(directive, "an include built from variables cannot be checked")
+        if any(ch in arg for ch in "*?["):
+            raise _refuse(
+                directive,
+                "a wildcard include reads files nobody named (a key, a password file), and "
+                "nginx -t quotes the first word of a file it cannot parse",
+                "include the one file the fix needs, by its name",
+            )
         path, real = await _resolve(executor, paths.conf_dir, arg)
         if _credential(path, real):
             raise _refuse(directive, "it points at a credential location")
-        glob_free = all(ch not in path for ch in "*?[")
-        if not _under(path, paths.conf_dir) or (glob_free and not _under(real, paths.conf_dir)):
+        if not _under(path, paths.conf_dir) or not _under(real, paths.conf_dir):
             raise _refuse(
                 directive,
                 f"fixes include only files under nginx's config directory {paths.conf_dir}",
@@ -230,9 +244,20 @@ async def _check_log(
 async def _check_file(executor: Executor, directive: Directive, paths: GuardPaths) -> None:
     for arg in directive.args:
         literal = _literal(arg)
-        if literal is None or arg in ("on", "off") or literal.startswith("data:"):
+        if arg in ("on", "off") or (literal or "").startswith("data:"):
             continue
+        if literal is None:
+            raise _refuse(directive, "a file path built from a variable cannot be checked")
+        if literal.startswith(LOADER_PREFIXES):
+            raise _refuse(
+                directive,
+                "nginx hands an engine:/store: key to OpenSSL, which loads the library it names "
+                "(code, run by nginx -t)",
+                "name a key file; keys held by an engine or a store are set up by hand",
+            )
         path, real = await _resolve(executor, paths.conf_dir, literal)
+        if any(_under(candidate, tree) for candidate in (path, real) for tree in DEVICE_TREES):
+            raise _refuse(directive, "it names a device or kernel file, not a key or certificate")
         if _credential(path, real):
             raise _refuse(
                 directive,

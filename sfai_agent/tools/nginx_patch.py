@@ -10,10 +10,12 @@ that is not diff lines is refused. Binary patches, mode changes, renames and fil
 creation/deletion are refused: ``fix_nginx_config`` edits the text of one existing file.
 
 Secrets are masked before a model sees a config (``[SECRET:kind:n]``), so a fix may quote
-them as placeholders: in context and removed lines a placeholder matches any text, and an
-added line holding one gets the text it matched there (or, failing that, is the file's one
-original line it matches): the secret is written back, never its placeholder; a placeholder
-sfai cannot map is refused.
+them as placeholders: in context and removed lines a placeholder matches what masking hides
+there, whole (never part of it, so a dry-run cannot confirm a guessed prefix), and an added
+line holding one gets the text it matched there when that text stays masked in the new line
+(or, failing that, is the file's one original line it matches): the secret is written back,
+never its placeholder, and never where a dry-run's diff would show it; a placeholder sfai
+cannot map is refused.
 
 The diff shown to the person is recomputed from the actual before/after texts
 (:func:`unified_diff`), whatever the fix looked like.
@@ -27,7 +29,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from sfai_agent.redact.redactor import PLACEHOLDER_RE
+from sfai_agent.redact.redactor import PLACEHOLDER_RE, Redactor, mask_text
 from sfai_agent.tools.base import ToolError
 
 MAX_FIX_BYTES = 65_536
@@ -182,9 +184,20 @@ def _pattern(line: str) -> re.Pattern[str] | None:
     return re.compile("(.+?)".join(re.escape(part) for part in parts), re.DOTALL)
 
 
+def _shape(line: str) -> str:
+    return PLACEHOLDER_RE.sub("[SECRET]", line)
+
+
 def _same(file_line: str, fix_line: str) -> bool:
+    """A fix line matches a file line exactly, placeholders standing for what masking hides
+    there, whole: a placeholder that could match any text would let a dry-run confirm a
+    guessed first character of a secret (``"Z[SECRET:x:1]"``), one call at a time."""
     pattern = _pattern(fix_line)
-    return file_line == fix_line if pattern is None else pattern.fullmatch(file_line) is not None
+    if pattern is None:
+        return file_line == fix_line
+    if pattern.fullmatch(file_line) is None:
+        return False
+    return _shape(Redactor().redact_text(file_line)) == _shape(fix_line)
 
 
 def _capture(file_line: str, fix_line: str, secrets: dict[str, str]) -> None:
@@ -196,6 +209,15 @@ def _capture(file_line: str, fix_line: str, secrets: dict[str, str]) -> None:
             secrets.setdefault(holder, value)
 
 
+def _still_masked(line: str, values: list[str]) -> bool:
+    """Whether masking ``line`` hides every value put back into it. A placeholder in a context
+    line matches *any* text, so without this a fix could copy part of a secret (or a secret
+    recognised only by the name in front of it) into a comment, and the dry-run's diff would
+    hand it to the model unmasked."""
+    masked = Redactor().redact_text(line)
+    return not any(value in masked for value in values)
+
+
 def _unmask(line: str, originals: list[str], where: str, secrets: dict[str, str]) -> str:
     """An added line quoting masked secrets: each placeholder takes the value it matched in
     the hunk's context or removed lines, else the line is the file's one original line it
@@ -204,14 +226,17 @@ def _unmask(line: str, originals: list[str], where: str, secrets: dict[str, str]
     if not holders:
         return line
     if all(holder in secrets for holder in holders):
-        return PLACEHOLDER_RE.sub(lambda m: secrets[m.group(0)], line)
+        filled = PLACEHOLDER_RE.sub(lambda m: secrets[m.group(0)], line)
+        if _still_masked(filled, [secrets[holder] for holder in holders]):
+            return filled
     pattern = _pattern(line.strip())
     found = {o.strip() for o in originals if pattern and pattern.fullmatch(o.strip())}
     if len(found) != 1:
         raise ToolError(
             "invalid_argument",
             f"{where}: {line.strip()[:80]!r} holds a masked secret ([SECRET:...]) that sfai "
-            "cannot put back: it stands for no single line of the file",
+            "cannot put back: it stands for no single line of the file (a secret moves only "
+            "where it stays masked)",
             "keep lines with secrets unchanged (as context), or edit those lines by hand",
         )
     return line[: len(line) - len(line.lstrip())] + found.pop()
@@ -238,7 +263,8 @@ def _mismatch(contents: list[str], hunk: Hunk, expected: int, file: str) -> Tool
         at = expected + k
         actual = contents[at] if 0 <= at < len(contents) else None
         if actual is None or not _same(actual, line):
-            shown = "the end of the file" if actual is None else repr(actual[:80])
+            # masked before it is cut: half a token would no longer look like one
+            shown = "the end of the file" if actual is None else repr(mask_text(actual)[:80])
             detail = f"line {at + 1} is {shown}, the hunk expects {line[:80]!r}"
             break
     return ToolError(
