@@ -306,9 +306,13 @@ class LocalExecutor:
             (out, out_cut), (err, err_cut), returncode = await asyncio.wait_for(gathered, timeout)
         except asyncio.CancelledError:
             # The caller gave up (a tool timeout, a client gone): the command must not
-            # outlive it. asyncio's child watcher reaps it.
+            # outlive it. Reaping it (a moment after SIGKILL) closes its transport while
+            # the loop still runs; left to the garbage collector, it would be closed on a
+            # closed loop.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(process.wait(), 2.0)
             raise
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
