@@ -115,12 +115,15 @@ class AgentHost:
         hello = self._link.hello
         if hello is None:
             return list(local.values())
+        # The agent says *which* tools it offers; sfai describes and rates them itself.
+        # A compromised agent must not word tool descriptions (they reach the model as
+        # instructions, not framed data) nor rate risk and dry-run for the approval
+        # prompt; a tool this sfai does not know is not offered to a model.
         specs = []
         for item in hello.catalog:
-            try:
-                specs.append(_spec(item, local.get(str(item.get("name")))))
-            except (KeyError, TypeError, ValueError):
-                continue  # a tool this sfai does not understand is not offered to a model
+            spec = local.get(str(item.get("name"))) if isinstance(item, dict) else None
+            if spec is not None and spec not in specs:
+                specs.append(spec)
         return specs
 
     async def call_tool(self, name: str, arguments: JSON, *, approved: bool = False) -> JSON:
@@ -246,17 +249,6 @@ class AgentHost:
             await connection.ping(PROBE_TIMEOUT_S)
         except (CallTimeout, ConnectionLost):
             connection.abort("the agent stopped answering")
-
-
-def _spec(item: dict[str, Any], local: ToolSpec | None) -> ToolSpec:
-    return ToolSpec(
-        name=str(item["name"]),
-        description=str(item["description"]),
-        input_schema=dict(item["input_schema"]),
-        risk=Risk(item["risk"]),
-        family=str(item.get("family", "")),
-        timeout_setting=local.timeout_setting if local is not None else "tool_timeout_s",
-    )
 
 
 def _protocol_error(host: str, tool: str, exc: RpcError) -> JSON:

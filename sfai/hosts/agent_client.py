@@ -36,6 +36,9 @@ Notify = Callable[[str, dict[str, Any]], None]
 
 MAX_INCOMING_BYTES = 16 * protocol.MAX_FRAME_BYTES
 """Answers are bounded by the agent (``max_result_chars``); this only caps memory."""
+MAX_ANSWER_DEPTH = 100
+"""Deepest nesting an answer may have: tool results need a dozen levels, and masking
+walks them recursively (a compromised agent must not crash sfai with a small frame)."""
 
 
 class PinMismatch(Exception):
@@ -246,6 +249,16 @@ class AgentConnection:
         except ValueError:
             return  # not ours to crash on; the request it answered will time out
         if not isinstance(message, dict):
+            return
+        if protocol.too_deep(message, MAX_ANSWER_DEPTH):
+            future = self._pending.get(message.get("id"))  # type: ignore[arg-type]
+            if future is not None and not future.done():
+                future.set_exception(
+                    RpcError(
+                        protocol.INVALID_REQUEST,
+                        f"the agent's answer nests deeper than {MAX_ANSWER_DEPTH} levels",
+                    )
+                )
             return
         if "method" in message and "id" not in message:
             params = message.get("params")

@@ -5,8 +5,9 @@ Host keys are checked the way OpenSSH checks them: against the entry's known_hos
 unless the entry asks for trust on first use (``accept_new_host_key``: the key is then
 recorded, like ``StrictHostKeyChecking=accept-new``); a key that differs from the recorded
 one is always refused, loudly. Keys come from ssh-agent, ``identity_file`` or ~/.ssh's
-defaults; ``~/.ssh/config`` is honoured (asyncssh reads it). asyncssh is imported lazily:
-``sfai --help`` never pays for it.
+defaults; ``~/.ssh/config`` is honoured (asyncssh reads it), except that ssh-agent is
+never forwarded. A key marked ``@revoked`` is refused, trust on first use or not.
+asyncssh is imported lazily: ``sfai --help`` never pays for it.
 """
 
 from __future__ import annotations
@@ -238,10 +239,18 @@ class SSHLink:
             new_line = (
                 f"{self.known_hosts_name} {offered.export_public_key('openssh').decode().strip()}\n"
             )
-            trust = asyncssh.import_known_hosts(new_line)
+            # The recorded lines stay: their @revoked entries hold on this connection too.
+            trust = asyncssh.import_known_hosts(known + "\n" + new_line)
         try:
             conn = await self._connect(options, trust)
         except asyncssh.HostKeyNotVerifiable:
+            if new_line:  # trust on first use, yet the key was refused
+                raise self._fail(
+                    f"the host key {self.known_hosts_name} offers is refused: known_hosts "
+                    "marks it @revoked (or the server offered another key on the second "
+                    "connection); not connecting",
+                    "ask the server's administrator for the host's current key",
+                ) from None
             raise await self._changed_key() from None
         if new_line:
             self._record(new_line)
@@ -256,6 +265,9 @@ class SSHLink:
             "keepalive_count_max": 3,
             "preferred_auth": "publickey",
             "password": None,
+            # Never, whatever ~/.ssh/config says (ForwardAgent yes): root on the host could
+            # use the person's ssh-agent to log in elsewhere for as long as sfai is connected.
+            "agent_forwarding": False,
         }
         if self.target.user:
             options["username"] = self.target.user

@@ -94,7 +94,9 @@ class Policy:
         for decision in (Decision.DENY, Decision.ASK, Decision.ALLOW):
             for number, rule in enumerate(self.rules, start=1):
                 if rule.decision is decision and rule.matches(spec, arguments):
-                    if decision is Decision.ALLOW and changes and not self.actions_allowed:
+                    # Without actions_allowed only DENY stands for a change: an ALLOW
+                    # or ASK rule (approval) must not lift it.
+                    if decision is not Decision.DENY and changes and not self.actions_allowed:
                         break
                     return Verdict(
                         decision, rule.reason or f"policy rule #{number}", f"rule #{number}"

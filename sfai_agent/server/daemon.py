@@ -86,6 +86,8 @@ async def serve(home: AgentHome, listen: str = DEFAULT_LISTEN) -> None:
     fingerprint = home.fingerprint()
     limits = state.policy.limits
 
+    sessions: set[Session] = set()
+
     async def handler(websocket: ServerConnection) -> None:
         if state.connections >= limits.max_connections:
             log.warning(
@@ -95,10 +97,23 @@ async def serve(home: AgentHome, listen: str = DEFAULT_LISTEN) -> None:
             )
             await websocket.close(1013, "too many connections: try again later")
             return
+        address = websocket.remote_address[0] if websocket.remote_address else ""
+        waiting = sum(1 for s in sessions if not s.authenticated and s.address == address)
+        if waiting >= limits.max_unauthenticated_per_address:
+            log.warning(
+                "refused a connection from %s: %d from that address still waiting to authenticate",
+                address,
+                waiting,
+            )
+            await websocket.close(1013, "too many connections: try again later")
+            return
         state.connections += 1
+        session = Session(state, websocket)
+        sessions.add(session)
         try:
-            await Session(state, websocket).run()
+            await session.run()
         finally:
+            sessions.discard(session)
             state.connections -= 1
 
     loop = asyncio.get_running_loop()

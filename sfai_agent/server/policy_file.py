@@ -51,6 +51,9 @@ class Limits:
     (the runner's own timeout should have ended it; this catches a tool that ignores it)."""
     max_unauthenticated_messages: int = 8
     """Messages a connection may send before a good ``hello``; then it is closed."""
+    max_unauthenticated_per_address: int = 8
+    """Connections from one address still waiting to authenticate; one more is closed
+    with 1013, so one address without the token cannot take every connection."""
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -231,6 +234,8 @@ max_concurrent_calls = 4
 max_connections = 64
 # seconds a new connection has to authenticate
 hello_timeout_s = 10.0
+# connections from one address still waiting to authenticate (more: closed with 1013)
+max_unauthenticated_per_address = 8
 
 [tools]
 # same keys as [tools] in sfai's config, e.g.

@@ -22,7 +22,9 @@ One text frame is one JSON-RPC message (no batches). The session:
 
 Limits the agent enforces: frames above its ``max_frame_bytes`` are refused (the
 WebSocket layer closes with 1009), at most ``max_concurrent_calls`` calls run at once per
-connection (more are ``BUSY``), a tool slower than its timeout is a ``timeout`` result.
+connection (more are ``BUSY``, answered before the next frame is read), a message nested
+deeper than ``MAX_JSON_DEPTH`` is ``INVALID_REQUEST``, a tool slower than its timeout is a
+``timeout`` result.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ DEFAULT_PORT = 7422
 SUBPROTOCOL = "sfai-agent.v1"
 MAX_FRAME_BYTES = 1_048_576
 MIN_METRICS_INTERVAL_S = 0.5
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a message may have. Tool arguments and results
+need a handful of levels; a small frame can nest hundreds deep, and everything that walks
+a message (masking, validation, the audit) recurses."""
 
 # JSON-RPC 2.0 error codes: the standard ones, then the agent's (-32000 to -32099).
 PARSE_ERROR = -32700
@@ -68,6 +74,24 @@ def normalise_fingerprint(text: str) -> str:
     if len(hex_digits) != 64 or any(c not in "0123456789ABCDEF" for c in hex_digits):
         raise ValueError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
     return "SHA256:" + ":".join(hex_digits[i : i + 2] for i in range(0, 64, 2))
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` (decoded JSON) nests deeper than ``limit``; iterative, so that
+    checking cannot itself hit the recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass(frozen=True)

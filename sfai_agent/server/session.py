@@ -62,6 +62,8 @@ class Session:
         self.ws = websocket
         address = websocket.remote_address
         self.peer = f"{address[0]}:{address[1]}" if address else "unknown"
+        self.address = str(address[0]) if address else ""
+        """The peer's IP address (connections waiting for hello are capped per address)."""
         self.client = "unknown client"
         self.authenticated = False
         self.unauthenticated_messages = 0
@@ -161,6 +163,20 @@ class Session:
                 )
             return
         if method in ("tools.call", "metrics.sample"):
+            limit = self.state.policy.limits.max_concurrent_calls
+            if self.active >= limit:
+                # Answered here, not from a task: a client that sends and never reads
+                # then finds the agent no longer reading either (backpressure), instead
+                # of one blocked task per frame piling up.
+                if not notify:
+                    await self.fail(
+                        request_id,
+                        RpcError(
+                            rpc.BUSY,
+                            f"{limit} calls already running on this connection: wait for one to finish",
+                        ),
+                    )
+                return
             self._spawn(request_id, handler, params, notify)
             return
         try:
@@ -192,6 +208,17 @@ class Session:
             message = json.loads(frame)
         except (ValueError, RecursionError):
             await self._bad(RpcError(rpc.PARSE_ERROR, "the frame is not valid JSON"))
+            return None
+        if rpc.too_deep(message):
+            await self._bad(
+                RpcError(
+                    rpc.INVALID_REQUEST,
+                    f"the request nests deeper than {rpc.MAX_JSON_DEPTH} levels",
+                ),
+                message.get("id")
+                if isinstance(message, dict) and _valid_id(message.get("id"))
+                else None,
+            )
             return None
         if isinstance(message, list):
             await self._bad(
@@ -262,21 +289,6 @@ class Session:
             if not notify:
                 await self.reply(request_id, result)
 
-        if self.active >= self.state.policy.limits.max_concurrent_calls:
-            if not notify:
-                limit = self.state.policy.limits.max_concurrent_calls
-                task = asyncio.create_task(
-                    self.fail(
-                        request_id,
-                        RpcError(
-                            rpc.BUSY,
-                            f"{limit} calls already running on this connection: wait for one to finish",
-                        ),
-                    )
-                )
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-            return
         self.active += 1
         task = asyncio.create_task(run())
         self.tasks.add(task)
@@ -293,9 +305,17 @@ class Session:
         given = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else b""
         if not hmac.compare_digest(given, expected.encode("utf-8")):
             log.warning("refused hello from %s: wrong token", self.peer)
-            await audit_refusal(
-                self.state, Caller(self.peer, "unauthenticated"), "hello", "wrong token"
-            )
+            self.state.wrong_tokens += 1
+            count = self.state.wrong_tokens
+            # Anyone who reaches the port can send wrong tokens: the audit log records
+            # the first ten, then one in ten, one in a hundred..., so it cannot be filled.
+            if count <= 10 or count % 10 ** (len(str(count)) - 1) == 0:
+                await audit_refusal(
+                    self.state,
+                    Caller(self.peer, "unauthenticated"),
+                    "hello",
+                    f"wrong token (#{count} since the agent started)",
+                )
             raise RpcError(rpc.UNAUTHENTICATED, "wrong token")
         protocol = params.get("protocol")
         if protocol != rpc.PROTOCOL_VERSION:

@@ -30,6 +30,8 @@ class AgentState:
     audit_problem: str = ""
     """Why ``audit`` is None: actions are refused with this reason."""
     connections: int = 0
+    wrong_tokens: int = 0
+    """Wrong-token hellos since start (the audit log records a thinning sample)."""
     catalog: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
