@@ -45,6 +45,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -223,7 +224,7 @@ class AuditLog:
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._switch_to_wal(timeout)
                 self._db.execute("BEGIN IMMEDIATE")
                 version = self._db.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
@@ -241,6 +242,20 @@ class AuditLog:
         except sqlite3.Error as exc:
             self._db.close()
             raise AuditError(f"cannot open the audit log {self.path}: {_describe(exc)}") from exc
+
+    def _switch_to_wal(self, timeout: float) -> None:
+        """Changing the journal mode needs the database to itself, and SQLite answers
+        "locked" at once instead of waiting (its busy handler is not used for that): when
+        several processes open a new log together, retry until one has switched it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         with self._lock:
